@@ -1,0 +1,160 @@
+"""The command line: parse options, call the core once, render its result, pick the exit code.
+
+No business rule lives here. Data goes to stdout, talk to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from batch import __version__
+from batch.errors import UnusableInput
+from batch.redact import redact
+
+FORMATS = ("html", "pdf")
+
+
+class Context:
+    debug: bool = False
+
+
+def _fail(message: str) -> None:
+    click.echo(redact(message), err=True)
+
+
+def _guarded(func: Callable[..., int]) -> Callable[..., None]:
+    """Run a command body; turn every failure into a Dutch message and the contract's exit code."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            code = func(*args, **kwargs)
+        except UnusableInput as exc:
+            _fail(f"asr-batch: {exc.message}")
+            if exc.fix:
+                _fail(f"Oplossing: {exc.fix}")
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            _fail("asr-batch: afgebroken (Ctrl-C); de vorige uitvoer is ongewijzigd.")
+            code = 130
+        except Exception as exc:  # the user never sees a traceback unless asked
+            if Context.debug:
+                _fail(redact("".join(traceback.format_exception(exc))))
+            _fail(f"asr-batch: onverwachte fout ({type(exc).__name__}). Draai opnieuw met --debug voor details "
+                  "en meld het met dat bericht (zonder geheimen: die zijn al weggelaten).")
+            code = 2
+        sys.exit(code)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="asr-batch", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True,
+              help="Toon bij een onverwachte fout de technische details (geheimen weggelaten).")
+def main(debug: bool) -> None:
+    """Meld werkgevers in één keer aan voor de a.s.r. salariskoppeling.
+
+    \b
+    1. asr-batch template            maakt de lege werkmap asr-werkgevers.xlsx
+    2. vul per werkgever één rij in
+    3. asr-batch process werkgevers.xlsx   maakt per werkgever een aanmelding (HTML + PDF)
+
+    Exitcodes: 0 alles geldig; 1 minstens één rij ongeldig of geen werkgevers; 2 bestand onbruikbaar.
+    """
+    Context.debug = debug
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default="asr-werkgevers.xlsx")
+@click.option("--force", is_flag=True, help="Overschrijf een bestaand bestand.")
+@_guarded
+def template(path: Path, force: bool) -> int:
+    """Schrijf de lege werkmap om in te vullen (standaard asr-werkgevers.xlsx).
+
+    Voorbeeld: asr-batch template kantoor-werkgevers.xlsx
+    """
+    from batch.template import write_template
+
+    written = write_template(path, force=force)
+    click.echo(f"Werkmap geschreven: {written}", err=True)
+    return 0
+
+
+strict_option = click.option("--strict", is_flag=True, help="Waarschuwingen maken een rij ook ongeldig.")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="Alleen fouten melden; geen samenvatting.")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Druk het resultaat af als JSON (vorm van resultaat.json).")
+@strict_option
+@quiet_option
+@_guarded
+def validate(file: Path, as_json: bool, strict: bool, quiet: bool) -> int:
+    """Controleer een werkmap zonder iets te schrijven.
+
+    Voorbeeld: asr-batch validate werkgevers.xlsx --json
+    """
+    from batch.pipeline import check
+    from batch.summary import counts_line, format_summary
+
+    result = check(file, strict=strict)
+    if as_json:
+        click.echo(redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
+    elif quiet:
+        click.echo(counts_line(result), err=True)
+    else:
+        click.echo(redact(format_summary(result)))
+    return result.exit_code
+
+
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"kies html, pdf of html,pdf (niet: {value!r}).")
+    return chosen
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
+              help="Uitvoermap (standaard <naam>-uitvoer in de huidige map).")
+@click.option("--format", "formats", default="html,pdf", callback=_formats, show_default=True,
+              help="Welke documenten: html, pdf of html,pdf.")
+@strict_option
+@click.option("--mask-secrets", is_flag=True,
+              help="Toon in de documenten alleen de laatste 4 tekens van het Client Secret.")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Map met eigen Jinja2-sjablonen (bijv. aanmelding.html) die de ingebouwde vervangen.")
+@click.option("--force", is_flag=True, help="Gebruik de uitvoermap ook als er andere bestanden in staan.")
+@quiet_option
+@_guarded
+def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: bool, mask_secrets: bool,
+            templates_dir: Path | None, force: bool, quiet: bool) -> int:
+    """Controleer een werkmap en schrijf per geldige werkgever een aanmelding, plus overzicht en foutenrapport.
+
+    Voorbeeld: asr-batch process werkgevers.xlsx -o aanmeldingen-november
+    """
+    from batch.output import Options, write_output
+    from batch.progress import progress_for
+    from batch.summary import counts_line
+
+    target = output if output is not None else Path.cwd() / f"{file.stem}-uitvoer"
+    options = Options(formats=formats, strict=strict, mask_secrets=mask_secrets, templates_dir=templates_dir,
+                      force=force)
+    with progress_for(enabled=not quiet) as progress:
+        result = write_output(file, target, options, progress=progress)
+    if not quiet:
+        click.echo(counts_line(result), err=True)
+        click.echo(f"Uitvoer: {target}", err=True)
+    return result.exit_code

@@ -1,0 +1,14 @@
+"""The one exception the core raises: input that cannot be used at all (exit 2)."""
+
+from __future__ import annotations
+
+
+class UnusableInput(Exception):
+    """The input file (or an option) cannot be used. The message is plain Dutch and names the fix."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        self.message = message
+        self.fix = fix
+        super().__init__(f"{message} {fix}".strip())

@@ -1,0 +1,120 @@
+"""The result object: what a run found, row by row. The CLI, resultaat.json and every report render it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from batch import __version__
+from batch.catalogue import Issue, Severity
+
+Status = Literal["valid", "invalid", "skipped"]
+
+
+@dataclass(frozen=True)
+class Dga:
+    naam: str
+    medewerkersnummer: str
+
+
+@dataclass
+class RowResult:
+    row: int  # the row number Excel shows
+    status: Status
+    werkgeverscode: str | None
+    issues: list[Issue] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    reason: str | None = None  # why a row was skipped
+    # Normalised values by field key (secrets included: only documents may show them).
+    record: dict[str, str | None] = field(default_factory=dict, repr=False)
+    dgas: list[Dga] = field(default_factory=list)
+
+    @property
+    def naam(self) -> str | None:
+        return self.record.get("naam")
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "row": self.row,
+            "status": self.status,
+            "werkgeverscode": self.werkgeverscode,
+            "naam": self.naam,
+            "documents": list(self.documents),
+            "issues": [i.to_dict() for i in self.issues],
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    file: str  # file name only
+    sha256: str
+    sheet: str
+    header_row: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.file, "sha256": self.sha256, "sheet": self.sheet, "header_row": self.header_row}
+
+
+@dataclass(frozen=True)
+class Office:
+    """The Salarisverwerker sheet. `client_secret` is secret: only documents may show it."""
+
+    values: dict[str, str | None]
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+
+@dataclass
+class Result:
+    input: InputInfo
+    rows: list[RowResult]
+    file_issues: list[Issue]
+    office: Office
+    strict: bool = False
+    generated_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    tool_version: str = __version__
+
+    @property
+    def counts(self) -> dict[str, int]:
+        statuses = [r.status for r in self.rows]
+        issues = [i for r in self.rows for i in r.issues] + self.file_issues
+        return {
+            "rows": len(self.rows),
+            "valid": statuses.count("valid"),
+            "invalid": statuses.count("invalid"),
+            "skipped": statuses.count("skipped"),
+            "errors": sum(i.severity is Severity.ERROR for i in issues),
+            "warnings": sum(i.severity is Severity.WARNING for i in issues),
+        }
+
+    @property
+    def valid_rows(self) -> list[RowResult]:
+        return [r for r in self.rows if r.status == "valid"]
+
+    @property
+    def all_issues(self) -> list[Issue]:
+        return [*self.file_issues, *(i for r in self.rows for i in r.issues)]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every employer row is valid; 1 when any row is invalid or there are no employer rows."""
+        counts = self.counts
+        return 0 if counts["valid"] > 0 and counts["invalid"] == 0 else 1
+
+    def to_dict(self) -> dict[str, object]:
+        """The resultaat.json object (schema_version 1). Holds no secret: records are left out."""
+        return {
+            "schema_version": 1,
+            "tool_version": self.tool_version,
+            "generated_at": self.generated_at.isoformat(timespec="seconds"),
+            "strict": self.strict,
+            "input": self.input.to_dict(),
+            "counts": self.counts,
+            "rows": [r.to_dict() for r in self.rows],
+            "file_issues": [i.to_dict() for i in self.file_issues],
+        }

@@ -1,0 +1,171 @@
+"""Write step: documents and reports into a staging folder beside DIR, swapped in only when complete.
+
+An interrupted or failed run leaves the previous output exactly as it was. A folder that holds
+anything but an earlier asr-batch output is refused unless --force (and then only our own entries in
+it are replaced; the office's other files stay).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from batch.errors import UnusableInput
+from batch.model import Result
+from batch.progress import Progress, silent
+from batch.redact import redact
+
+MARKER = ".asr-batch-uitvoer"
+DOCUMENTS_DIR = "aanmeldingen"
+RESULT_FILE = "resultaat.json"
+OUR_ENTRIES = (DOCUMENTS_DIR, "overzicht.html", "foutenrapport.html", "foutenrapport.xlsx", MARKER, RESULT_FILE)
+FILE_MODE = 0o600  # documents and the annotated copy hold Client Secrets: owner only
+DIR_MODE = 0o700
+
+
+@dataclass(frozen=True)
+class Options:
+    formats: tuple[str, ...] = ("html", "pdf")
+    strict: bool = False
+    mask_secrets: bool = False
+    templates_dir: Path | None = None
+    force: bool = False
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    """Create a file owner-only from the start (no window in which others could read it)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _check_target(target: Path, source: Path, force: bool) -> bool:
+    """Whether target holds someone else's files (only allowed with --force). Raises when unusable."""
+    if target.exists() and not target.is_dir():
+        raise UnusableInput(f"De uitvoermap '{target}' is een bestand, geen map.", "Kies met -o een andere map.")
+    resolved = target.resolve()
+    if resolved == source.resolve().parent or resolved in source.resolve().parents:
+        raise UnusableInput(
+            f"De uitvoermap '{target}' bevat het invoerbestand zelf; die map wordt bij elke run vervangen.",
+            "Kies met -o een aparte map, bijvoorbeeld de standaard <naam>-uitvoer.",
+        )
+    if resolved == Path.home().resolve() or resolved.parent == resolved:
+        raise UnusableInput(f"'{target}' kan geen uitvoermap zijn.", "Kies met -o een aparte, nieuwe map.")
+    if not target.exists():
+        return False
+    entries = {p.name for p in target.iterdir()}
+    if not entries or MARKER in entries:
+        return False
+    if not force:
+        shown = ", ".join(sorted(entries)[:5]) + (" ..." if len(entries) > 5 else "")
+        raise UnusableInput(
+            f"De uitvoermap '{target}' bestaat al en bevat andere bestanden ({shown}).",
+            "Kies met -o een andere map, of gebruik --force om de uitvoer van asr-batch ernaast te zetten.",
+        )
+    return True
+
+
+@contextlib.contextmanager
+def _staging(target: Path) -> Iterator[Path]:
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".bezig", dir=parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(staging: Path, target: Path, foreign: bool) -> None:
+    if foreign:
+        # Replace only our own entries; the result file last, so its presence means "complete".
+        for name in OUR_ENTRIES:
+            src, dst = staging / name, target / name
+            if not src.exists():
+                if dst.is_dir():
+                    shutil.rmtree(dst)
+                elif dst.exists():
+                    dst.unlink()
+                continue
+            if dst.is_dir():
+                shutil.rmtree(dst)
+            os.replace(src, dst)
+        return
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.vorige")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(target, old)
+    os.replace(staging, target)
+    staging.mkdir()  # the context manager removes it again
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_output(source: Path, target: Path, options: Options, *, progress: Progress = silent) -> Result:
+    """Check the workbook and write the whole output folder. Returns the Result; never prints."""
+    from batch.pipeline import check
+    from batch.render import check_templates, make_environment
+
+    env = make_environment(options.templates_dir)
+    check_templates(env)  # a broken office template fails before anything is written
+    result = check(source, strict=options.strict)
+    foreign = _check_target(target, source, options.force)
+    with _staging(target) as staging:
+        staging.chmod(DIR_MODE)
+        _write_documents(env, result, staging, options, progress)
+        _write_reports(env, result, source, staging)
+        _write(staging / MARKER, f"asr-batch {result.tool_version}\n")
+        _write(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")
+        _swap_in(staging, target, foreign)
+    return result
+
+
+def _write_documents(env: object, result: Result, staging: Path, options: Options, progress: Progress) -> None:
+    from batch.render import document_basename, render_document
+
+    docs = staging / DOCUMENTS_DIR
+    docs.mkdir(mode=DIR_MODE)
+    valid = result.valid_rows
+    progress.start(len(valid) * len(options.formats), "Aanmeldingen schrijven")
+    pdf_rows = []
+    for row in valid:
+        base = document_basename(row)
+        if "html" in options.formats:
+            html = render_document(env, row, result, mask_secrets=options.mask_secrets, medium="html")
+            _write(docs / f"{base}.html", html)
+            row.documents.append(f"{DOCUMENTS_DIR}/{base}.html")
+            progress.advance(1)
+        if "pdf" in options.formats:
+            pdf_rows.append((row, base))
+    if pdf_rows:
+        from batch.pdf import html_to_pdf
+
+        for row, base in pdf_rows:
+            source = render_document(env, row, result, mask_secrets=options.mask_secrets, medium="pdf")
+            _write(docs / f"{base}.pdf", html_to_pdf(source))
+            row.documents.append(f"{DOCUMENTS_DIR}/{base}.pdf")
+            progress.advance(1)
+    for row in valid:
+        row.documents.sort(key=lambda d: (not d.endswith(".html"), d))
+    progress.finish()
+
+
+def _write_reports(env: object, result: Result, source: Path, staging: Path) -> None:
+    from batch.render import render_error_report, render_overview
+
+    _write(staging / "overzicht.html", redact(render_overview(env, result)))
+    _write(staging / "foutenrapport.html", redact(render_error_report(env, result)))
+    if result.all_issues:
+        from batch.annotate import write_annotated_copy
+
+        write_annotated_copy(source, result, result.input.sheet, staging / "foutenrapport.xlsx")
+        (staging / "foutenrapport.xlsx").chmod(FILE_MODE)

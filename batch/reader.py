@@ -1,0 +1,335 @@
+"""Read step: an .xlsx/.xlsm file to a `Table` of cells as the user sees them, with their A1 positions.
+
+python-calamine (Rust) reads the values; it is many times faster than openpyxl and expands no XML
+entities. What calamine cannot tell -- a formula whose result was never saved -- is found by scanning
+the sheet's XML for formula cells without a `<v>` element.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from defusedxml import ElementTree
+from openpyxl.utils.cell import get_column_letter
+from python_calamine import CalamineError, CalamineWorkbook
+
+from batch.catalogue import Issue, make_issue
+from batch.errors import UnusableInput
+from batch.fields import (
+    FIELDS,
+    FIELDS_BY_KEY,
+    OFFICE_ALIASES,
+    SECRET_FIELDS,
+    SHEET_OFFICE,
+    SHEET_WERKGEVERS,
+    match_header,
+    normalise_header,
+)
+from batch.limits import check_archive
+from batch.model import Office
+from batch.redact import remember
+from batch.values import EMPTY, FORMULA_NO_VALUE, Cell, CellKind, clean_text, to_cell
+
+HEADER_SCAN_ROWS = 50
+MAX_ROWS = 100_000
+FIX_TEMPLATE = "Gebruik de indeling van `asr-batch template`."
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str  # as it stands in the file
+    index: int  # 0-based
+    letter: str
+
+
+@dataclass
+class Table:
+    file: Path
+    sha256: str
+    sheet: str
+    header_row: int
+    columns: dict[str, Column]  # by field key; a field absent from the file is absent here
+    row_numbers: list[int]  # every row between the header and the last non-blank row
+    cells: dict[str, list[Cell]]  # by field key, aligned with row_numbers
+    blank: list[bool]
+    office: Office
+    office_cells: dict[str, str]  # office key -> A1 cell on the Salarisverwerker sheet
+    file_issues: list[Issue] = field(default_factory=list)
+
+    def header_of(self, key: str) -> str:
+        column = self.columns.get(key)
+        return column.header if column else FIELDS_BY_KEY[key].header
+
+    def cell_of(self, key: str, row: int) -> str | None:
+        column = self.columns.get(key)
+        return f"{column.letter}{row}" if column else None
+
+
+# --- opening the file ---------------------------------------------------------------------------
+
+def _check_file(path: Path) -> bytes:
+    if not path.exists():
+        raise UnusableInput(f"Het bestand '{path}' bestaat niet.", "Controleer de naam en de map.")
+    if path.is_dir():
+        raise UnusableInput(f"'{path}' is een map, geen Excel-bestand.", "Geef het pad naar het .xlsx-bestand.")
+    if path.name.startswith("~$"):
+        raise UnusableInput(
+            f"'{path.name}' is een tijdelijk vergrendelingsbestand van Excel, niet de werkmap zelf.",
+            f"Gebruik het bestand zonder '~$' ervoor: '{path.name[2:]}'.",
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnusableInput(
+            f"Het bestand '{path.name}' kan niet worden gelezen ({exc.strerror or exc}).",
+            "Sluit het bestand in Excel en controleer of u leesrechten hebt.",
+        ) from None
+    if not data:
+        raise UnusableInput(f"Het bestand '{path.name}' is leeg (0 bytes).", FIX_TEMPLATE)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnusableInput(
+            f"'{path.name}' is een oud Excel-bestand (.xls) of een met wachtwoord beveiligde werkmap.",
+            "Open het in Excel, haal een eventueel wachtwoord eraf en kies Opslaan als > Excel-werkmap (.xlsx).",
+        )
+    if not data.startswith(b"PK"):
+        raise UnusableInput(
+            f"'{path.name}' is geen Excel-werkmap (misschien een CSV- of tekstbestand met een andere extensie).",
+            "Open het in Excel en kies Opslaan als > Excel-werkmap (.xlsx).",
+        )
+    return data
+
+
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*</(?:\w+:)?c>'
+)
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> the zip entry of its XML, from workbook.xml and its relationships."""
+    try:
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG_REL}Relationship")}
+    paths: dict[str, str] = {}
+    for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_NS_REL}id"), "")
+        if target:
+            full = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            paths[sheet.get("name", "")] = full
+    return paths
+
+
+def _formulas_without_value(archive: zipfile.ZipFile, entry: str | None) -> set[tuple[int, int]]:
+    """(row, 0-based column) of every formula cell whose cached result is missing."""
+    if not entry:
+        return set()
+    try:
+        xml = archive.read(entry)
+    except KeyError:
+        return set()
+    if b"<f" not in xml and b":f" not in xml:
+        return set()
+    found = set()
+    for letters, digits in _FORMULA_WITHOUT_VALUE.findall(xml):
+        col = 0
+        for ch in letters.decode():
+            col = col * 26 + ord(ch) - 64
+        found.add((int(digits), col - 1))
+    return found
+
+
+# --- finding the sheet and the header -----------------------------------------------------------
+
+def _header_score(row: list[object]) -> int:
+    keys = {match_header(v) for v in row if isinstance(v, str) and v.strip()}
+    keys.discard(None)
+    return len(keys)
+
+
+def _find_header(rows: list[list[object]]) -> tuple[int, int]:
+    """(0-based index of the header row, number of known fields in it)."""
+    best, best_score = 0, 0
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = _header_score(row)
+        if score > best_score:
+            best, best_score = index, score
+    return best, best_score
+
+
+def _map_columns(header: list[object], header_row: int) -> tuple[dict[str, Column], list[Issue]]:
+    columns: dict[str, Column] = {}
+    issues: list[Issue] = []
+    known = ", ".join(f.header for f in FIELDS)
+    for index, raw in enumerate(header):
+        text = clean_text(raw) if isinstance(raw, str) else to_cell(raw).text
+        if not text:
+            continue
+        letter = get_column_letter(index + 1)
+        key = match_header(text)
+        if key is None:
+            issues.append(make_issue("kolom_onbekend", column=text, cell=f"{letter}{header_row}",
+                                     known=known))
+        elif key in columns:
+            issues.append(make_issue("kolom_dubbel", field=key, column=text, cell=f"{letter}{header_row}",
+                                     first=columns[key].header))
+        else:
+            columns[key] = Column(key, text, index, letter)
+    return columns, issues
+
+
+def _missing_columns_message(sheet: str, header_row: int, columns: dict[str, Column],
+                             header: list[object]) -> UnusableInput:
+    missing = [f.header for f in FIELDS if f.column_required and f.key not in columns]
+    found = [str(to_cell(v).text) for v in header if to_cell(v).text]
+    names = ", ".join(f"'{m}'" for m in missing)
+    noun = "Kolom" if len(missing) == 1 else "Kolommen"
+    verb = "ontbreekt" if len(missing) == 1 else "ontbreken"
+    return UnusableInput(
+        f"{noun} {names} {verb} op tabblad '{sheet}' (koprij {header_row}). "
+        f"Gevonden koppen: {', '.join(repr(f) for f in found) or 'geen'}.",
+        f"Voeg de kolom toe of hernoem de kop. {FIX_TEMPLATE}",
+    )
+
+
+def _read_office(rows: list[list[object]]) -> tuple[dict[str, str | None], dict[str, str]]:
+    values: dict[str, str | None] = {}
+    cells: dict[str, str] = {}
+    for index, row in enumerate(rows):
+        if not row or not isinstance(row[0], str):
+            continue
+        key = OFFICE_ALIASES.get(normalise_header(row[0]))
+        if key is None or key in values:
+            continue
+        value = to_cell(row[1]).text if len(row) > 1 else None
+        values[key] = value
+        cells[key] = f"B{index + 1}"
+    return values, cells
+
+
+# --- the whole read ------------------------------------------------------------------------------
+
+def read_table(path: Path) -> Table:
+    """Read the employer table of a workbook. Raises UnusableInput when the file cannot be used."""
+    data = _check_file(path)
+    try:
+        archive = zipfile.ZipFile(path)
+        check_archive(archive, path.name)
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (zipfile.BadZipFile, CalamineError, OSError, ValueError) as exc:
+        raise UnusableInput(
+            f"'{path.name}' is geen leesbare Excel-werkmap; het bestand is beschadigd of onvolledig "
+            f"({type(exc).__name__}).",
+            "Open het in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).",
+        ) from None
+    with archive, workbook:
+        return _read_open_workbook(path, data, archive, workbook)
+
+
+def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
+                        workbook: CalamineWorkbook) -> Table:
+    names = list(workbook.sheet_names)
+
+    def load(name: str) -> list[list[object]]:
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+            return [list(r) for r in sheet.to_python(skip_empty_area=False)]
+        except CalamineError as exc:
+            raise UnusableInput(
+                f"Tabblad '{name}' van '{path.name}' kan niet worden gelezen ({type(exc).__name__}).",
+                "Open het bestand in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).",
+            ) from None
+
+    office_name = next((n for n in names if normalise_header(n) == normalise_header(SHEET_OFFICE)), None)
+    preferred = [n for n in names if normalise_header(n) == normalise_header(SHEET_WERKGEVERS)]
+    candidates = preferred + [n for n in names if n not in preferred and n != office_name]
+    best: tuple[str, list[list[object]], int, int] | None = None
+    for name in candidates:
+        rows = load(name)
+        index, score = _find_header(rows)
+        if score >= 2 and (best is None or score > best[3]):
+            best = (name, rows, index, score)
+            if name in preferred:
+                break
+    if best is None:
+        raise UnusableInput(
+            f"In '{path.name}' staat geen tabblad met werkgevers: geen rij met koppen als "
+            f"'Werkgeverscode', 'Naam werkgever' en '13e maand' (tabbladen: {', '.join(names) or 'geen'}).",
+            FIX_TEMPLATE,
+        )
+    sheet, rows, header_index, _ = best
+    header_row = header_index + 1
+    header = rows[header_index]
+    columns, file_issues = _map_columns(header, header_row)
+    if any(f.column_required and f.key not in columns for f in FIELDS):
+        raise _missing_columns_message(sheet, header_row, columns, header)
+
+    data_rows = rows[header_index + 1:]
+    if len(data_rows) > MAX_ROWS:
+        # Formatting can stretch a sheet's used range; only rows with values count against the cap.
+        while data_rows and not any(v not in ("", None) for v in data_rows[-1]):
+            data_rows.pop()
+        if len(data_rows) > MAX_ROWS:
+            raise UnusableInput(
+                f"Tabblad '{sheet}' heeft {len(data_rows):,} rijen; asr-batch verwerkt er hoogstens "
+                f"{MAX_ROWS:,} per keer.".replace(",", "."),
+                "Splits de werkgevers over meer bestanden.",
+            )
+    missing_values = _formulas_without_value(archive, _sheet_paths(archive).get(sheet))
+
+    cells: dict[str, list[Cell]] = {key: [] for key in columns}
+    blank: list[bool] = []
+    row_numbers: list[int] = []
+    for offset, raw_row in enumerate(data_rows):
+        number = header_row + 1 + offset
+        row_numbers.append(number)
+        is_blank = True
+        for key, column in columns.items():
+            raw = raw_row[column.index] if column.index < len(raw_row) else None
+            if (number, column.index) in missing_values:
+                cell = FORMULA_NO_VALUE
+            else:
+                cell = to_cell(raw) if raw != "" else EMPTY
+            if cell.kind is not CellKind.EMPTY:
+                is_blank = False
+            cells[key].append(cell)
+        blank.append(is_blank)
+    while blank and blank[-1]:
+        blank.pop()
+        row_numbers.pop()
+        for column_cells in cells.values():
+            column_cells.pop()
+
+    office_values: dict[str, str | None] = {}
+    office_cells: dict[str, str] = {}
+    if office_name is None:
+        file_issues.append(make_issue("salarisverwerker_ontbreekt"))
+    else:
+        office_values, office_cells = _read_office(load(office_name))
+    for key in SECRET_FIELDS:
+        remember(office_values.get(key))
+        for cell in cells.get(key, []):
+            remember(cell.text)
+
+    return Table(
+        file=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        sheet=sheet,
+        header_row=header_row,
+        columns=columns,
+        row_numbers=row_numbers,
+        cells=cells,
+        blank=blank,
+        office=Office(office_values),
+        office_cells=office_cells,
+        file_issues=file_issues,
+    )

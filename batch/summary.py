@@ -1,0 +1,46 @@
+"""The terminal rendering of a Result: counts first, then every issue grouped by row."""
+
+from __future__ import annotations
+
+from batch.catalogue import Issue, Severity
+from batch.model import Result
+
+SEVERITY_NL = {Severity.ERROR: "fout", Severity.WARNING: "waarschuwing"}
+STATUS_NL = {"valid": "geldig", "invalid": "ongeldig", "skipped": "overgeslagen"}
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def counts_line(result: Result) -> str:
+    c = result.counts
+    return (f"{_plural(c['rows'], 'rij', 'rijen')}: {c['valid']} geldig, {c['invalid']} ongeldig, "
+            f"{c['skipped']} overgeslagen; {_plural(c['errors'], 'fout', 'fouten')}, "
+            f"{_plural(c['warnings'], 'waarschuwing', 'waarschuwingen')}")
+
+
+def _issue_line(issue: Issue) -> str:
+    where = issue.cell or "-"
+    return f"  {SEVERITY_NL[issue.severity]:<12} {where:<7} {issue.message} {issue.fix}"
+
+
+def format_summary(result: Result) -> str:
+    lines = [
+        f"{result.input.file}, tabblad '{result.input.sheet}' (koprij {result.input.header_row})",
+        counts_line(result) + (" (--strict: waarschuwingen blokkeren)" if result.strict else ""),
+    ]
+    if result.file_issues:
+        lines += ["", "Bestand"]
+        lines += [_issue_line(i) for i in result.file_issues]
+    for row in result.rows:
+        if not row.issues:
+            continue
+        code = f", werkgeverscode {row.werkgeverscode}" if row.werkgeverscode else ""
+        lines += ["", f"Rij {row.row}{code}: {STATUS_NL[row.status]}"]
+        lines += [_issue_line(i) for i in row.issues]
+    if result.counts["valid"] + result.counts["invalid"] == 0:
+        lines += ["", "Er staan geen werkgevers in het bestand; vul minstens één rij in."]
+    elif not result.all_issues:
+        lines += ["", "Geen fouten of waarschuwingen gevonden."]
+    return "\n".join(lines)

@@ -1,0 +1,241 @@
+"""Normalise and validate: a `Table` to a `Result`.
+
+Per-cell parsing (values.py) reports cells that cannot be read as their field at all; a pandera schema
+built from the field table checks each column's rules; the row and cross-row rules of PRODUCT.md run as
+pandas operations. Every finding becomes an `Issue` from the catalogue, with its Excel position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from batch.catalogue import Issue, Severity, make_issue
+from batch.fields import FIELDS, FIELDS_BY_KEY, JA, NEE, SECRET_FIELDS, Field, Kind, Need
+from batch.model import Dga, InputInfo, Result, RowResult
+from batch.reader import Table
+from batch.values import looks_like_bsn, parse_cell
+
+NOT_NULLABLE = "not_nullable"
+_DIGITS = r"[0-9]+"
+
+
+def _check(code: str, test: Callable[[pd.Series], pd.Series]) -> pa.Check:
+    """A vectorised column check whose name is its catalogue code (the adapter relies on that)."""
+    return pa.Check(test, name=code)
+
+
+def _column_checks(field: Field) -> list[pa.Check]:
+    if field.kind is Kind.DIGITS:
+        return [_check("alleen_cijfers", lambda s: s.str.fullmatch(_DIGITS))]
+    if field.kind is Kind.NUMBERS:
+        return [_check("alleen_cijfers", lambda s: s.str.fullmatch(rf"{_DIGITS}(; {_DIGITS})*"))]
+    if field.kind is Kind.TOKEN:
+        return [_check("spatie", lambda s: ~s.str.contains(r"\s", regex=True))]
+    if field.kind is Kind.JA_NEE:
+        return [_check("ja_nee", lambda s: s.isin([JA, NEE]))]
+    if field.kind is Kind.VERLONING:
+        return [_check("verloning_onbekend", lambda s: s.isin(list(field.choices)))]
+    if field.kind is Kind.KVK:
+        return [_check("kvk_formaat", lambda s: s.str.fullmatch(r"[0-9]{8}"))]
+    if field.kind is Kind.LOONHEFFINGENNUMMER:
+        from batch.values import elfproef
+
+        return [
+            _check("loonheffingennummer_formaat", lambda s: s.str.fullmatch(r"[0-9]{9}L[0-9]{2}")),
+            _check("loonheffingennummer_elfproef",
+                   lambda s: ~s.str.fullmatch(r"[0-9]{9}L[0-9]{2}") | s.str[:9].map(elfproef)),
+        ]
+    return []
+
+
+def build_schema() -> pa.DataFrameSchema:
+    """The per-column rules, derived from the field table."""
+    return pa.DataFrameSchema(
+        {
+            f.key: pa.Column(
+                nullable=f.need not in (Need.ALWAYS, Need.OFFICE_DEFAULT),
+                checks=_column_checks(f),
+                required=True,
+            )
+            for f in FIELDS
+        },
+        strict=False,
+    )
+
+
+@dataclass
+class _Frame:
+    """The normalised values of the non-blank rows, and what is known about where each came from."""
+
+    table: Table
+    frame: pd.DataFrame  # index = Excel row number, one column per field key (str or None)
+    reported: set[tuple[int, str]]  # cells already reported by the parser: the schema stays quiet there
+    from_office: set[tuple[int, str]]  # cells filled from the Salarisverwerker sheet
+    issues: dict[int, list[Issue]]
+
+
+def _issue(frame: _Frame, code: str, row: int, key: str, **params: object) -> Issue:
+    table = frame.table
+    value: object = frame.frame.at[row, key] if key in frame.frame.columns else None
+    issue = make_issue(
+        code,
+        row=row,
+        field=key,
+        column=table.header_of(key),
+        cell=table.cell_of(key, row),
+        value=value if isinstance(value, str) else None,
+        secret=key in SECRET_FIELDS,
+        **params,
+    )
+    if (row, key) in frame.from_office:
+        where = frame.table.office_cells.get(key, "")
+        note = f" (Deze waarde komt van tabblad Salarisverwerker{', cel ' + where if where else ''}.)"
+        issue = Issue(**{**issue.__dict__, "message": issue.message + note})
+    return issue
+
+
+def _normalise(table: Table) -> _Frame:
+    rows = [n for n, blank in zip(table.row_numbers, table.blank, strict=True) if not blank]
+    positions = [i for i, blank in enumerate(table.blank) if not blank]
+    data: dict[str, list[str | None]] = {}
+    reported: set[tuple[int, str]] = set()
+    parse_issues: list[tuple[int, str, str, tuple[tuple[str, str], ...]]] = []
+    for f in FIELDS:
+        column_cells = table.cells.get(f.key)
+        values: list[str | None] = []
+        if column_cells is None:
+            values = [None] * len(rows)
+        else:
+            for row, pos in zip(rows, positions, strict=True):
+                parsed = parse_cell(column_cells[pos], f.kind)
+                values.append(parsed.value)
+                if parsed.code:
+                    reported.add((row, f.key))
+                    parse_issues.append((row, f.key, parsed.code, parsed.params))
+        data[f.key] = values
+    frame = pd.DataFrame(data, index=pd.Index(rows, name="row"), dtype=object)
+
+    from_office: set[tuple[int, str]] = set()
+    for f in FIELDS:
+        if f.need is not Need.OFFICE_DEFAULT:
+            continue
+        default = table.office.get(f.key)
+        if default is None:
+            continue
+        unreadable = pd.Series([(r, f.key) in reported for r in frame.index], index=frame.index, dtype=bool)
+        empty = frame[f.key].isna() & ~unreadable
+        frame.loc[empty, f.key] = default
+        from_office.update((int(r), f.key) for r in frame.index[empty])
+
+    result = _Frame(table, frame, reported, from_office, {r: [] for r in rows})
+    position = dict(zip(rows, positions, strict=True))
+    for row, key, code, params in parse_issues:
+        shown = table.cells[key][position[row]].text
+        result.issues[row].append(make_issue(
+            code, row=row, field=key, column=table.header_of(key), cell=table.cell_of(key, row),
+            value=shown, secret=key in SECRET_FIELDS, **dict(params)))
+    return result
+
+
+def _schema_issues(frame: _Frame) -> Iterator[Issue]:
+    """The one adapter from pandera failure cases to catalogue issues. Failure-case values are never
+    rendered: the value shown comes from the frame and is withheld for secret fields."""
+    try:
+        build_schema().validate(frame.frame, lazy=True)
+        return
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    cases = cases[cases["index"].notna() & cases["column"].notna()]
+    for key, check, row in zip(cases["column"], cases["check"], cases["index"], strict=True):
+        row, key = int(row), str(key)
+        if (row, key) in frame.reported:
+            continue
+        if check == NOT_NULLABLE:
+            field = FIELDS_BY_KEY[key]
+            code = "verplicht_standaard" if field.need is Need.OFFICE_DEFAULT else "verplicht"
+        else:
+            code = str(check)
+        yield _issue(frame, code, row, key)
+
+
+def _dga_issues(frame: _Frame) -> Iterator[Issue]:
+    df = frame.frame
+    names = df["dga_naam"].map(lambda v: v.split("; ") if isinstance(v, str) else [])
+    numbers = df["dga_medewerkersnummer"].map(lambda v: v.split("; ") if isinstance(v, str) else [])
+    ja = df["dga"] == JA
+    nee = df["dga"] == NEE
+    for row in df.index[ja & df["dga_naam"].isna()]:
+        if (row, "dga_naam") not in frame.reported:
+            yield _issue(frame, "dga_naam_ontbreekt", row, "dga_naam")
+    for row in df.index[ja & df["dga_medewerkersnummer"].isna()]:
+        if (row, "dga_medewerkersnummer") not in frame.reported:
+            yield _issue(frame, "dga_nummer_ontbreekt", row, "dga_medewerkersnummer")
+    counts_differ = ja & df["dga_naam"].notna() & df["dga_medewerkersnummer"].notna() & (
+        names.map(len) != numbers.map(len))
+    for row in df.index[counts_differ]:
+        yield _issue(frame, "dga_aantal", row, "dga_medewerkersnummer",
+                     names=len(names[row]), numbers=len(numbers[row]))
+    for key in ("dga_naam", "dga_medewerkersnummer"):
+        for row in df.index[nee & df[key].notna()]:
+            yield _issue(frame, "dga_overbodig", row, key)
+    bsn_like = numbers.map(lambda ns: [n for n in ns if looks_like_bsn(n)])
+    for row in df.index[bsn_like.map(bool)]:
+        for number in bsn_like[row]:
+            issue = _issue(frame, "dga_bsn", row, "dga_medewerkersnummer")
+            yield Issue(**{**issue.__dict__, "message": issue.message.replace(
+                f"'{issue.value}'", f"'{number}'")})
+
+
+def _cross_row_issues(frame: _Frame) -> Iterator[Issue]:
+    df = frame.frame
+    codes = df["werkgeverscode"].dropna()
+    dupes = codes[codes.duplicated(keep=False)]
+    for _, group in dupes.groupby(dupes, sort=False):
+        rows = [int(r) for r in group.index]
+        for row in rows:
+            others = ", ".join(str(r) for r in rows if r != row)
+            yield _issue(frame, "dubbele_werkgeverscode", row, "werkgeverscode", others=others)
+
+    pairs = df[["client_id", "client_secret"]].dropna()
+    first_secret = pairs.groupby("client_id", sort=False)["client_secret"].transform("first")
+    first_row = pairs.reset_index().groupby("client_id", sort=False)["row"].transform("first")
+    first_row.index = pairs.index
+    for row in pairs.index[pairs["client_secret"] != first_secret]:
+        yield _issue(frame, "secret_conflict", int(row), "client_secret", first=int(first_row[row]))
+
+
+def validate_table(table: Table, *, strict: bool = False) -> Result:
+    """All rules, collected lazily into one Result. Never raises for bad data, never prints."""
+    frame = _normalise(table)
+    for issue in (*_schema_issues(frame), *_dga_issues(frame), *_cross_row_issues(frame)):
+        assert issue.row is not None
+        frame.issues[issue.row].append(issue)
+
+    order = {f.key: i for i, f in enumerate(FIELDS)}
+    records = frame.frame.astype(object).where(frame.frame.notna(), None).to_dict(orient="index")
+    rows: list[RowResult] = []
+    for number, blank in zip(table.row_numbers, table.blank, strict=True):
+        if blank:
+            rows.append(RowResult(number, "skipped", None, reason="lege rij"))
+            continue
+        issues = sorted(frame.issues[number], key=lambda i: (order.get(i.field or "", 99), i.code))
+        blocking = any(i.severity is Severity.ERROR or strict for i in issues)
+        record = {str(k): (None if v is None else str(v)) for k, v in records[number].items()}
+        code = record.get("werkgeverscode")
+        dgas = []
+        if record.get("dga") == JA and record.get("dga_naam") and record.get("dga_medewerkersnummer"):
+            dgas = [Dga(n, m) for n, m in zip(str(record["dga_naam"]).split("; "),
+                                              str(record["dga_medewerkersnummer"]).split("; "), strict=False)]
+        rows.append(RowResult(number, "invalid" if blocking else "valid", code, issues=issues,
+                              record=record, dgas=dgas))
+    return Result(
+        input=InputInfo(table.file.name, table.sha256, table.sheet, table.header_row),
+        rows=rows,
+        file_issues=list(table.file_issues),
+        office=table.office,
+        strict=strict,
+    )

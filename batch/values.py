@@ -1,0 +1,207 @@
+"""Value parsers: a raw cell value to the text a user sees, and that text to a field's normal form.
+
+Everything here is pure and small, so Hypothesis can hammer it (tests/test_values.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+
+from batch.fields import JA, MAANDELIJKS, NEE, VIERWEKELIJKS, Kind
+
+
+class CellKind(Enum):
+    EMPTY = "empty"
+    TEXT = "text"
+    NUMBER = "number"
+    BOOL = "bool"
+    DATE = "date"
+    ERROR = "error"  # an Excel error value such as #N/A
+    FORMULA_NO_VALUE = "formula_no_value"  # a formula whose result was never saved
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str | None  # what the user sees, trimmed; None when empty
+    kind: CellKind
+    integral: bool = True  # False for a number with decimals
+
+
+EMPTY = Cell(None, CellKind.EMPTY)
+FORMULA_NO_VALUE = Cell(None, CellKind.FORMULA_NO_VALUE)
+
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+                          "#SPILL!", "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#BUSY!"})
+# str.strip() knows the Unicode spaces (NBSP included) but not these invisible ones.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def clean_text(text: str) -> str:
+    return text.strip().strip(_INVISIBLE).strip()
+
+
+def to_cell(raw: object) -> Cell:
+    """A raw value from the workbook reader to what the user sees in Excel."""
+    if raw is None:
+        return EMPTY
+    if isinstance(raw, str):
+        text = clean_text(raw)
+        if not text:
+            return EMPTY
+        if text in EXCEL_ERRORS:
+            return Cell(text, CellKind.ERROR)
+        return Cell(text, CellKind.TEXT)
+    if isinstance(raw, bool):
+        return Cell("WAAR" if raw else "ONWAAR", CellKind.BOOL)
+    if isinstance(raw, int):
+        return Cell(str(raw), CellKind.NUMBER)
+    if isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            return Cell("#NUM!", CellKind.ERROR)
+        if raw.is_integer() and abs(raw) < 1e15:
+            return Cell(str(int(raw)), CellKind.NUMBER)
+        return Cell(f"{raw:.15g}".replace(".", ","), CellKind.NUMBER, integral=False)
+    if isinstance(raw, datetime):
+        shown = raw.strftime("%d-%m-%Y") if raw.time() == time() else raw.strftime("%d-%m-%Y %H:%M")
+        return Cell(shown, CellKind.DATE)
+    if isinstance(raw, date):
+        return Cell(raw.strftime("%d-%m-%Y"), CellKind.DATE)
+    if isinstance(raw, time):
+        return Cell(raw.strftime("%H:%M"), CellKind.DATE)
+    if isinstance(raw, timedelta):
+        return Cell(str(raw), CellKind.DATE)
+    text = clean_text(str(raw))
+    return Cell(text, CellKind.TEXT) if text else EMPTY
+
+
+# --- field parsers ------------------------------------------------------------------------------
+
+_JA = {"ja", "j", "yes", "y", "true", "waar", "1", "x", "wel"}
+_NEE = {"nee", "n", "no", "false", "onwaar", "0", "geen", "niet"}
+_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def parse_ja_nee(text: str) -> str:
+    """'j', 'YES', 'true', '1' ... to Ja/Nee; anything else is returned unchanged (and then rejected)."""
+    key = _WORD.sub("", text.casefold())
+    if key in _JA:
+        return JA
+    if key in _NEE:
+        return NEE
+    return text
+
+
+_MONTHLY = re.compile(r"(per|elke|iedere|1)?(maand|mnd|maandelijks?|month|monthly)(verloning|loon)?|12(perioden)?")
+_FOUR_WEEKLY = re.compile(
+    r"(per|elke|iedere|om|eens?per)?(4|vier)(wk|wkn|weken|wekelijks?e?|weeks?|weekly)(verloning|loon)?"
+    r"|fourweekly|every4weeks|13(perioden)?|4wekenperiode|periodevan4weken"
+)
+# Rhythms a.s.r. does not offer: recognised so the message can say so instead of "unknown".
+_UNSUPPORTED = re.compile(r"week|wek|kwartaal|jaar|dag|halfmaand|tweemaand|2maand|quarter|year|annual|daily")
+
+
+class Verloning(Enum):
+    OK = "ok"
+    UNSUPPORTED = "unsupported"
+    UNKNOWN = "unknown"
+
+
+def parse_verloning(text: str) -> tuple[str, Verloning]:
+    """The usual Dutch ways to say monthly or every four weeks; weekly/quarterly are recognised as such."""
+    key = _WORD.sub("", text.casefold())
+    if _MONTHLY.fullmatch(key):
+        return MAANDELIJKS, Verloning.OK
+    if _FOUR_WEEKLY.fullmatch(key):
+        return VIERWEKELIJKS, Verloning.OK
+    if _UNSUPPORTED.search(key):
+        return text, Verloning.UNSUPPORTED
+    return text, Verloning.UNKNOWN
+
+
+_LIST_SEPARATORS = re.compile(r"[;\n\r]+")
+_NUMBER_SEPARATORS = re.compile(r"[;,/\n\r]+")
+
+
+def split_names(text: str) -> list[str]:
+    return [p for p in (clean_text(part) for part in _LIST_SEPARATORS.split(text)) if p]
+
+
+def split_numbers(text: str) -> list[str]:
+    return [p for p in (clean_text(part) for part in _NUMBER_SEPARATORS.split(text)) if p]
+
+
+_ID_FILLER = re.compile(r"[\s.\-]+")
+
+
+def compact_identifier(text: str) -> str:
+    """KvK and loonheffingennummer are often typed with dots or spaces (1234.56.782.L.01)."""
+    return _ID_FILLER.sub("", text).upper()
+
+
+def elfproef(digits: str) -> bool:
+    """The 11-test of a BSN/RSIN, which is what the 9 digits of a loonheffingennummer are:
+    weights 9..2 and -1 for the last digit, the sum divisible by 11 and not 0."""
+    if len(digits) != 9 or not digits.isascii() or not digits.isdigit():
+        return False
+    weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+    total = sum(int(d) * w for d, w in zip(digits, weights, strict=True))
+    return total % 11 == 0 and total != 0
+
+
+def looks_like_bsn(digits: str) -> bool:
+    """A medewerkersnummer of 9 digits that passes the 11-test could be a BSN."""
+    return elfproef(digits)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    value: str | None
+    code: str | None = None  # a catalogue code when the cell itself is unusable
+    params: tuple[tuple[str, str], ...] = ()
+
+
+_EXPECTED = {
+    Kind.JA_NEE: "Ja of Nee",
+    Kind.VERLONING: "Maandelijks of 4-wekelijks",
+    Kind.DIGITS: "een nummer van cijfers",
+    Kind.NUMBERS: "een of meer medewerkersnummers",
+    Kind.KVK: "een KvK-nummer van 8 cijfers",
+    Kind.LOONHEFFINGENNUMMER: "een loonheffingennummer zoals 123456782L01",
+    Kind.TOKEN: "de waarde uit Exact",
+}
+
+
+def parse_cell(cell: Cell, kind: Kind) -> Parsed:
+    """A cell to the field's normal form. Problems with the value's format are left to the schema;
+    problems that make the cell unreadable as this kind of field (a date, a formula without result,
+    an Excel error, a number with decimals) are reported here with their catalogue code."""
+    if cell.kind is CellKind.EMPTY:
+        return Parsed(None)
+    if cell.kind is CellKind.FORMULA_NO_VALUE:
+        return Parsed(None, "formule_zonder_waarde")
+    if cell.kind is CellKind.ERROR:
+        return Parsed(None, "excel_fout")
+    text = cell.text or ""
+    if cell.kind is CellKind.DATE and kind in _EXPECTED:
+        return Parsed(None, "datum", (("expected", _EXPECTED[kind]),))
+    if cell.kind is CellKind.NUMBER and not cell.integral and kind in {Kind.DIGITS, Kind.KVK, Kind.NUMBERS}:
+        return Parsed(None, "getal_met_decimalen")
+    if kind is Kind.JA_NEE:
+        if cell.kind is CellKind.BOOL:
+            return Parsed(JA if text == "WAAR" else NEE)
+        return Parsed(parse_ja_nee(text))
+    if kind is Kind.VERLONING:
+        value, outcome = parse_verloning(text)
+        if outcome is Verloning.UNSUPPORTED:
+            return Parsed(None, "verloning_niet_ondersteund")
+        return Parsed(value)
+    if kind is Kind.NAMES:
+        return Parsed("; ".join(split_names(text)) or None)
+    if kind is Kind.NUMBERS:
+        return Parsed("; ".join(split_numbers(text)) or None)
+    if kind in {Kind.KVK, Kind.LOONHEFFINGENNUMMER}:
+        return Parsed(compact_identifier(text) or None)
+    return Parsed(text)

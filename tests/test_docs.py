@@ -1,0 +1,43 @@
+"""The README is part of the contract: its commands, column table and exit codes must stay current."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from batch.cli import main
+from batch.fields import readme_table
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_quick_start_is_exactly_the_two_commands() -> None:
+    block = README.split("## Quick start", 1)[1].split("```", 2)[1]
+    assert block.strip().splitlines() == [
+        "pip install . && asr-batch process samples/werkgevers.xlsx",
+        "pip install '.[test]' && pytest",
+    ]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install '.[test]' && pytest" in ci.splitlines()
+
+
+def test_column_table_matches_the_field_table() -> None:
+    assert readme_table() in README
+
+
+def test_every_command_and_option_is_documented() -> None:
+    for name, command in main.commands.items():
+        assert f"asr-batch {name}" in README, name
+        for param in command.params:
+            for opt in param.opts:
+                if opt.startswith("--") and opt not in ("--help",):
+                    assert f"`{opt}" in README or f" {opt}" in README, f"{name} {opt}"
+
+
+def test_exit_code_table_names_codes_0_1_2() -> None:
+    section = README.split("### Exit codes", 1)[1].split("##", 1)[0]
+    codes = re.findall(r"^\| ([0-9]) \|", section, flags=re.M)
+    assert codes == ["0", "1", "2"]
