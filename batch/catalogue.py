@@ -98,19 +98,13 @@ CATALOGUE: dict[str, Code] = {
         # --- file level -------------------------------------------------------------------------------
         Code("kolom_onbekend", W, "Onbekende kolom",
              "Kolom '{column}' wordt niet herkend en wordt genegeerd.",
-             "Bedoelt u een van: {known}? Pas de kop aan of verwijder de kolom."),
+             "{suggestion}"),
         Code("kolom_dubbel", W, "Kolom komt twee keer voor",
              "Kolom '{column}' betekent hetzelfde als kolom '{first}'; alleen '{first}' wordt gelezen.",
              "Verwijder een van de twee kolommen."),
         Code("salarisverwerker_ontbreekt", W, "Tabblad Salarisverwerker ontbreekt",
              "Het tabblad Salarisverwerker ontbreekt; de aanmeldingen krijgen geen kantoorgegevens.",
              "Voeg het tabblad toe (zie asr-batch template) met naam, contactpersoon en e-mailadres."),
-        Code("salarisverwerker_leeg", W, "Kantoorgegeven ontbreekt",
-             "'{column}' op tabblad Salarisverwerker is leeg.",
-             "Vul '{column}' in; a.s.r. gebruikt het om contact op te nemen over de aanmelding."),
-        Code("salarisverwerker_ongeldig", E, "Standaardwaarde ongeldig",
-             "De standaard '{column}' op tabblad Salarisverwerker bevat een spatie.",
-             "Kopieer de waarde opnieuw uit Exact (tabblad 'Web API gebruiker'), zonder spaties."),
     )
 }
 

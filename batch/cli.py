@@ -158,3 +158,42 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
         click.echo(counts_line(result), err=True)
         click.echo(f"Uitvoer: {target}", err=True)
     return result.exit_code
+
+
+def _usage_message(error: click.UsageError) -> str:
+    """Click's usage errors in plain Dutch (its own texts are English)."""
+    if isinstance(error, click.MissingParameter) and error.param is not None:
+        name = (error.param.human_readable_name or "").upper()
+        return f"het argument {name} ontbreekt (bijvoorbeeld: werkgevers.xlsx)."
+    if isinstance(error, click.NoSuchOption):
+        return f"onbekende optie {error.option_name}."
+    if isinstance(error, click.BadParameter):
+        name = error.param.get_error_hint(error.ctx) if error.param is not None and error.ctx else "waarde"
+        return f"ongeldige waarde voor {name}: {error.message}"
+    message = error.format_message()
+    if message.startswith("No such command"):
+        return f"onbekende opdracht {message.split(' ', 3)[-1].rstrip('.')}; kies template, validate of process."
+    return message
+
+
+def run() -> None:
+    """The console entry point: `main` with usage errors in Dutch, exit code 2."""
+    try:
+        main.main(standalone_mode=False, prog_name="asr-batch")
+    except click.exceptions.NoArgsIsHelpError as error:
+        _fail(error.format_message())
+        sys.exit(2)
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "asr-batch"
+        _fail(f"asr-batch: onjuiste opdracht: {_usage_message(error)}")
+        _fail(f"Oplossing: zie '{command} --help'.")
+        sys.exit(2)
+    except click.Abort:
+        _fail("asr-batch: afgebroken.")
+        sys.exit(130)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+
+
+if __name__ == "__main__":
+    run()

@@ -15,11 +15,15 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from batch.errors import UnusableInput
 from batch.model import Result
 from batch.progress import Progress, silent
 from batch.redact import redact
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 MARKER = ".asr-batch-uitvoer"
 DOCUMENTS_DIR = "aanmeldingen"
@@ -129,7 +133,7 @@ def write_output(source: Path, target: Path, options: Options, *, progress: Prog
     return result
 
 
-def _write_documents(env: object, result: Result, staging: Path, options: Options, progress: Progress) -> None:
+def _write_documents(env: Environment, result: Result, staging: Path, options: Options, progress: Progress) -> None:
     from batch.render import document_basename, render_document
 
     docs = staging / DOCUMENTS_DIR
@@ -159,7 +163,7 @@ def _write_documents(env: object, result: Result, staging: Path, options: Option
     progress.finish()
 
 
-def _write_reports(env: object, result: Result, source: Path, staging: Path) -> None:
+def _write_reports(env: Environment, result: Result, source: Path, staging: Path) -> None:
     from batch.render import render_error_report, render_overview
 
     _write(staging / "overzicht.html", redact(render_overview(env, result)))

@@ -7,6 +7,7 @@ the sheet's XML for formula cells without a `<v>` element.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import zipfile
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from defusedxml import ElementTree
-from openpyxl.utils.cell import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from batch.catalogue import Issue, make_issue
@@ -104,9 +105,11 @@ def _check_file(path: Path) -> bytes:
     return data
 
 
-_FORMULA_WITHOUT_VALUE = re.compile(
-    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*</(?:\w+:)?c>'
-)
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
+_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_TYPE = re.compile(rb'\bt="(\w+)"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
+_VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -129,22 +132,31 @@ def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     return paths
 
 
-def _formulas_without_value(archive: zipfile.ZipFile, entry: str | None) -> set[tuple[int, int]]:
-    """(row, 0-based column) of every formula cell whose cached result is missing."""
+def _special_cells(archive: zipfile.ZipFile, entry: str | None) -> dict[tuple[int, int], Cell]:
+    """Cells calamine reads as empty but are not: Excel error values (#N/A...) and formulas whose
+    result was never saved. Keyed by (Excel row, 0-based column). Scans only sheets that have any."""
     if not entry:
-        return set()
+        return {}
     try:
         xml = archive.read(entry)
     except KeyError:
-        return set()
-    if b"<f" not in xml and b":f" not in xml:
-        return set()
-    found = set()
-    for letters, digits in _FORMULA_WITHOUT_VALUE.findall(xml):
-        col = 0
-        for ch in letters.decode():
-            col = col * 26 + ord(ch) - 64
-        found.add((int(digits), col - 1))
+        return {}
+    if b"<f" not in xml and b":f" not in xml and b't="e"' not in xml:
+        return {}
+    found: dict[tuple[int, int], Cell] = {}
+    for match in _CELL.finditer(xml):
+        attrs, inner = match.groups()
+        ref = _REF.search(attrs)
+        if ref is None:
+            continue
+        kind = _TYPE.search(attrs)
+        cell_type = kind.group(1) if kind else b"n"
+        value = _VALUE.search(inner)
+        position = (int(ref.group(2)), column_index_from_string(ref.group(1).decode()) - 1)
+        if cell_type == b"e" and value is not None:
+            found[position] = Cell(value.group(1).decode("utf-8", "replace").strip() or "#N/A", CellKind.ERROR)
+        elif _FORMULA.search(inner) and (value is None or (not value.group(1) and cell_type != b"str")):
+            found[position] = FORMULA_NO_VALUE
     return found
 
 
@@ -166,10 +178,18 @@ def _find_header(rows: list[list[object]]) -> tuple[int, int]:
     return best, best_score
 
 
+def _suggest(header: str) -> str:
+    """A fix hint for an unknown header: the nearest known one, if any is near."""
+    by_norm = {normalise_header(f.header): f.header for f in FIELDS}
+    close = difflib.get_close_matches(normalise_header(header), list(by_norm), n=1, cutoff=0.7)
+    if close:
+        return f"Bedoelt u '{by_norm[close[0]]}'? Pas dan de kop aan; anders kan de kolom blijven of weg."
+    return "Laat de kolom staan of verwijder hem; asr-batch gebruikt hem niet."
+
+
 def _map_columns(header: list[object], header_row: int) -> tuple[dict[str, Column], list[Issue]]:
     columns: dict[str, Column] = {}
     issues: list[Issue] = []
-    known = ", ".join(f.header for f in FIELDS)
     for index, raw in enumerate(header):
         text = clean_text(raw) if isinstance(raw, str) else to_cell(raw).text
         if not text:
@@ -178,7 +198,7 @@ def _map_columns(header: list[object], header_row: int) -> tuple[dict[str, Colum
         key = match_header(text)
         if key is None:
             issues.append(make_issue("kolom_onbekend", column=text, cell=f"{letter}{header_row}",
-                                     known=known))
+                                     suggestion=_suggest(text)))
         elif key in columns:
             issues.append(make_issue("kolom_dubbel", field=key, column=text, cell=f"{letter}{header_row}",
                                      first=columns[key].header))
@@ -284,7 +304,7 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
                 f"{MAX_ROWS:,} per keer.".replace(",", "."),
                 "Splits de werkgevers over meer bestanden.",
             )
-    missing_values = _formulas_without_value(archive, _sheet_paths(archive).get(sheet))
+    special = _special_cells(archive, _sheet_paths(archive).get(sheet))
 
     cells: dict[str, list[Cell]] = {key: [] for key in columns}
     blank: list[bool] = []
@@ -295,8 +315,8 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
         is_blank = True
         for key, column in columns.items():
             raw = raw_row[column.index] if column.index < len(raw_row) else None
-            if (number, column.index) in missing_values:
-                cell = FORMULA_NO_VALUE
+            if (number, column.index) in special:
+                cell = special[(number, column.index)]
             else:
                 cell = to_cell(raw) if raw != "" else EMPTY
             if cell.kind is not CellKind.EMPTY:

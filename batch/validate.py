@@ -34,7 +34,7 @@ def _column_checks(field: Field) -> list[pa.Check]:
     if field.kind is Kind.NUMBERS:
         return [_check("alleen_cijfers", lambda s: s.str.fullmatch(rf"{_DIGITS}(; {_DIGITS})*"))]
     if field.kind is Kind.TOKEN:
-        return [_check("spatie", lambda s: ~s.str.contains(r"\s", regex=True))]
+        return [_check("spatie", lambda s: ~s.str.contains(r"[\s\u200b-\u200d\u2060\ufeff]", regex=True))]
     if field.kind is Kind.JA_NEE:
         return [_check("ja_nee", lambda s: s.isin([JA, NEE]))]
     if field.kind is Kind.VERLONING:

@@ -61,7 +61,7 @@ def to_cell(raw: object) -> Cell:
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             return Cell("#NUM!", CellKind.ERROR)
-        if raw.is_integer() and abs(raw) < 1e15:
+        if raw.is_integer() and abs(raw) < 1e21:
             return Cell(str(int(raw)), CellKind.NUMBER)
         return Cell(f"{raw:.15g}".replace(".", ","), CellKind.NUMBER, integral=False)
     if isinstance(raw, datetime):

@@ -41,3 +41,14 @@ def test_exit_code_table_names_codes_0_1_2() -> None:
     section = README.split("### Exit codes", 1)[1].split("##", 1)[0]
     codes = re.findall(r"^\| ([0-9]) \|", section, flags=re.M)
     assert codes == ["0", "1", "2"]
+
+
+def test_usage_errors_are_dutch_and_exit_2() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "batch.cli", "validate"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 2
+    assert "het argument FILE ontbreekt" in done.stderr
+    assert "Traceback" not in done.stderr
