@@ -151,11 +151,18 @@ def _write_documents(env: Environment, result: Result, staging: Path, options: O
         if "pdf" in options.formats:
             pdf_rows.append((row, base))
     if pdf_rows:
-        from batch.pdf import html_to_pdf
+        from batch.pdf import PdfError, html_to_pdf
 
         for row, base in pdf_rows:
             source = render_document(env, row, result, mask_secrets=options.mask_secrets, medium="pdf")
-            _write(docs / f"{base}.pdf", html_to_pdf(source))
+            try:
+                pdf = html_to_pdf(source, creation_date=result.generated_at)
+            except PdfError as exc:
+                raise UnusableInput(
+                    f"De PDF voor rij {row.row} (werkgeverscode {row.werkgeverscode}) kan niet worden gemaakt: {exc}",
+                    "Vereenvoudig het eigen sjabloon aanmelding.html, of maak alleen HTML met --format html.",
+                ) from None
+            _write(docs / f"{base}.pdf", pdf)
             row.documents.append(f"{DOCUMENTS_DIR}/{base}.pdf")
             progress.advance(1)
     for row in valid:

@@ -1,0 +1,368 @@
+"""Render step: the Result becomes HTML (registration documents, overzicht.html, foutenrapport.html).
+
+Templates are Jinja2, autoescaped whatever their file name, with StrictUndefined, in a sandbox (an office may
+bring its own templates with `--templates DIR`). Templates never see model objects, only plain dicts built
+here, so the overview and the error report cannot reach a Client Secret even when an office overrides them.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from batch.catalogue import CATALOGUE, Issue, Severity
+from batch.errors import UnusableInput
+from batch.fields import FIELDS, FIELDS_BY_KEY, JA, OFFICE_FIELDS, SECRET_FIELDS
+from batch.model import Dga, InputInfo, Office, Result, RowResult
+from batch.slug import slugify
+
+DOCUMENT_TEMPLATE = "aanmelding.html"
+OVERVIEW_TEMPLATE = "overzicht.html"
+ERROR_REPORT_TEMPLATE = "foutenrapport.html"
+TEMPLATE_NAMES = (DOCUMENT_TEMPLATE, OVERVIEW_TEMPLATE, ERROR_REPORT_TEMPLATE)
+MEDIA = ("html", "pdf")
+
+MASK = "••••••••"
+MASK_MIN_LENGTH = 8  # shorter secrets are masked completely: their last 4 characters would be half the secret
+
+STATUS_LABELS = {"valid": "geldig", "invalid": "ongeldig", "skipped": "overgeslagen"}
+SEVERITY_LABELS = {Severity.ERROR: "Fout", Severity.WARNING: "Waarschuwing"}
+_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december")
+
+# The order and wording of step 2 of the a.s.r. manual ("Aanleveren gegevens werkgever aan a.s.r.").
+_STEP2_BEFORE_DGAS = ("client_id", "client_secret", "werkgeverscode", "dga")
+_STEP2_AFTER_DGAS = ("dertiende_maand", "verloning")
+_EXTRA_FIELDS = ("kvk_nummer", "loonheffingennummer", "opmerkingen")
+_OFFICE_PUBLIC = tuple(f for f in OFFICE_FIELDS if not f.secret and f.default_for is None)
+
+DOCUMENT_VARIABLES = ("medium", "titel", "werkgever", "dgas", "gegevens", "aanvullend", "kantoor",
+                      "kantoor_gegevens", "secret_gemaskeerd", "bron", "gegenereerd_op", "versie")
+
+
+# --- environment ------------------------------------------------------------------------------------------
+
+
+def _builtin_loader() -> jinja2.BaseLoader:
+    """The built-in templates: package `batch.templates` when installed, else `templates/` of the checkout."""
+    try:
+        root = importlib.resources.files("batch.templates")
+    except ModuleNotFoundError:
+        return jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates")
+    if isinstance(root, Path):
+        return jinja2.FileSystemLoader(root)
+    candidate = root.joinpath(DOCUMENT_TEMPLATE)  # a namespace package gives a MultiplexedPath
+    if isinstance(candidate, Path) and candidate.is_file():
+        return jinja2.FileSystemLoader(candidate.parent)
+
+    def load(name: str) -> str | None:  # zipped or otherwise non-file resources
+        if "/" in name or "\\" in name or name.startswith("."):
+            return None
+        resource = root.joinpath(name)
+        return resource.read_text(encoding="utf-8") if resource.is_file() else None
+
+    return jinja2.FunctionLoader(load)
+
+
+def _finalize(value: object) -> object:
+    """`{{ empty }}` prints nothing rather than "None" (values of empty cells are None)."""
+    return "" if value is None else value
+
+
+def mask_secret(value: str | None) -> str:
+    """The secret as a document shows it with --mask-secrets: its last 4 characters only."""
+    if not value:
+        return ""
+    return MASK + value[-4:] if len(value) >= MASK_MIN_LENGTH else MASK
+
+
+def dutch_datetime(moment: datetime) -> str:
+    """29 november 2026, 07:22"""
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
+
+
+def make_environment(custom_dir: Path | None = None) -> jinja2.Environment:
+    """A sandboxed Jinja2 environment: `custom_dir` first (the office's own templates), then the built-ins.
+
+    Autoescaping is on for every file name. Templates are compiled once and cached (no reload checks), so
+    rendering thousands of documents compiles each template a single time.
+    """
+    loaders: list[jinja2.BaseLoader] = []
+    if custom_dir is not None:
+        if not custom_dir.is_dir():
+            raise UnusableInput(
+                f"De sjablonenmap '{custom_dir}' bestaat niet of is geen map.",
+                "Geef bij --templates een bestaande map met uw eigen sjablonen (bijvoorbeeld aanmelding.html), "
+                "of laat --templates weg voor de ingebouwde sjablonen.",
+            )
+        loaders.append(jinja2.FileSystemLoader(custom_dir))
+    loaders.append(_builtin_loader())
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["mask"] = mask_secret
+    return env
+
+
+# --- template errors --------------------------------------------------------------------------------------
+
+
+def _template_position(exc: BaseException) -> tuple[str | None, int | None]:
+    """File and line of the template code that raised `exc` (Jinja2 puts template frames in tracebacks)."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return exc.filename or exc.name, exc.lineno
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename and not frame.filename.endswith(".py") and frame.filename != "<template>":
+            return frame.filename, frame.lineno
+    return None, None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"het sjabloon '{exc.name}' bestaat niet"
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"onbekende variabele of eigenschap ({exc.message})"
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"syntaxfout ({exc.message})"
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return f"niet toegestaan in een sjabloon ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def template_error(exc: BaseException, template: str, secrets: tuple[str | None, ...] = ()) -> UnusableInput:
+    """A Jinja2 failure as an exit-2 problem that names the template file, the line and the fix.
+    Any of `secrets` quoted by the exception text (a key looked up by its value...) is blanked out."""
+    where, line = _template_position(exc)
+    if where is None and isinstance(exc, jinja2.TemplateNotFound):
+        where = template
+    place = f"'{where or template}'" + (f" op regel {line}" if line else "")
+    fix = ("Herstel het sjabloon (de taal is Jinja2) of haal het weg uit de sjablonenmap, "
+           "dan gebruikt asr-batch het ingebouwde sjabloon.")
+    if isinstance(exc, jinja2.UndefinedError) and template == DOCUMENT_TEMPLATE:
+        fix += f" Beschikbare variabelen in {DOCUMENT_TEMPLATE}: {', '.join(DOCUMENT_VARIABLES)}."
+    detail = _describe(exc)
+    for secret in secrets:
+        if secret:
+            detail = detail.replace(secret, "***")
+    return UnusableInput(f"Fout in sjabloon {place}: {detail.rstrip('.')}.", fix)
+
+
+_RENDER_FAILURES = (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError)
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any],
+            secrets: tuple[str | None, ...] = ()) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except _RENDER_FAILURES as exc:
+        raise template_error(exc, name, secrets) from exc
+
+
+# --- contexts ---------------------------------------------------------------------------------------------
+
+
+def _line(key: str, label: str, value: str | None, *, copy: bool = True, sub: bool = False) -> dict[str, Any]:
+    return {"sleutel": key, "label": label, "waarde": value, "kopieer": copy and bool(value),
+            "id": f"w-{key.replace('_', '-')}", "sub": sub}
+
+
+def _dgas(row: RowResult) -> list[Dga]:
+    if row.dgas or row.record.get("dga") != JA:
+        return list(row.dgas)
+    # Defensive: rebuild from the record when the reader left `dgas` empty.
+    names = [n.strip() for n in (row.record.get("dga_naam") or "").split(";") if n.strip()]
+    numbers = [n.strip() for n in (row.record.get("dga_medewerkersnummer") or "").split(";") if n.strip()]
+    return [Dga(naam, nummer) for naam, nummer in zip(names, numbers, strict=False)]
+
+
+def _office(office: Office) -> dict[str, str | None]:
+    return {f.key: office.get(f.key) for f in _OFFICE_PUBLIC}
+
+
+def _common(result: Result) -> dict[str, Any]:
+    return {
+        "gegenereerd_op": dutch_datetime(result.generated_at),
+        "versie": f"asr-batch {result.tool_version}",
+    }
+
+
+def document_context(row: RowResult, result: Result, *, mask_secrets: bool, medium: str) -> dict[str, Any]:
+    """Everything aanmelding.html may use (see DOCUMENT_VARIABLES). Holds the secret unless masked."""
+    if medium not in MEDIA:
+        raise ValueError(f"medium must be one of {MEDIA}, not {medium!r}")
+    record = {f.key: row.record.get(f.key) for f in FIELDS}
+    secret = record.get("client_secret")
+    if mask_secrets:
+        record["client_secret"] = mask_secret(secret)
+    dgas = _dgas(row)
+
+    gegevens = [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _STEP2_BEFORE_DGAS]
+    for line in gegevens:
+        if line["sleutel"] == "client_secret" and mask_secrets:
+            line["kopieer"] = False  # copying "••••••••3f9a" would only paste a wrong secret
+    for n, dga in enumerate(dgas, start=1):
+        suffix = f" {n}" if len(dgas) > 1 else ""
+        gegevens.append(_line(f"dga_{n}_naam", f"Naam DGA{suffix}", dga.naam, sub=True))
+        gegevens.append(_line(f"dga_{n}_medewerkersnummer", f"Medewerkersnummer DGA{suffix}",
+                              dga.medewerkersnummer, sub=True))
+    gegevens += [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _STEP2_AFTER_DGAS]
+
+    aanvullend = [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _EXTRA_FIELDS if record[key]]
+    kantoor = _office(result.office)
+    naam = record.get("naam") or ""
+    return {
+        **_common(result),
+        "medium": medium,
+        "titel": f"Aanmelding a.s.r. salariskoppeling – {naam} ({record.get('werkgeverscode') or ''})",
+        "werkgever": record,
+        "dgas": [{"naam": d.naam, "medewerkersnummer": d.medewerkersnummer} for d in dgas],
+        "gegevens": gegevens,
+        "aanvullend": aanvullend,
+        "kantoor": kantoor,
+        "kantoor_gegevens": [_line(f"kantoor_{f.key}", f.label, kantoor[f.key]) for f in _OFFICE_PUBLIC
+                             if kantoor[f.key]],
+        "secret_gemaskeerd": mask_secrets,
+        "bron": {"bestand": result.input.file, "tabblad": result.input.sheet, "rij": row.row},
+    }
+
+
+def _issue(issue: Issue) -> dict[str, Any]:
+    entry = CATALOGUE.get(issue.code)
+    value = None if issue.field in SECRET_FIELDS else issue.value
+    return {
+        "ernst": "fout" if issue.severity is Severity.ERROR else "waarschuwing",
+        "ernst_label": SEVERITY_LABELS[issue.severity],
+        "code": issue.code,
+        "titel": entry.title if entry else issue.code,
+        "rij": issue.row,
+        "cel": issue.cell,
+        "kolom": issue.column,
+        "waarde": value,
+        "melding": issue.message,
+        "oplossing": issue.fix,
+    }
+
+
+def _document_link(path: str) -> dict[str, str]:
+    posix = path.replace("\\", "/")
+    kind = posix.rsplit(".", 1)[-1].upper() if "." in posix else "Document"
+    return {"href": quote(posix, safe="/"), "label": kind, "pad": posix}
+
+
+def _row(row: RowResult) -> dict[str, Any]:
+    meldingen = [_issue(i) for i in row.issues]
+    return {
+        "rij": row.row,
+        "status": row.status,
+        "status_label": STATUS_LABELS[row.status],
+        "werkgeverscode": row.werkgeverscode,
+        "naam": row.naam,
+        "reden": row.reason,
+        "documenten": [_document_link(d) for d in row.documents],
+        "meldingen": meldingen,
+        "fouten": sum(m["ernst"] == "fout" for m in meldingen),
+        "waarschuwingen": sum(m["ernst"] == "waarschuwing" for m in meldingen),
+    }
+
+
+def report_context(result: Result) -> dict[str, Any]:
+    """What overzicht.html and foutenrapport.html may use. Built without any record value but the
+    werkgeverscode and the name, so no Client Secret can reach these reports."""
+    counts = result.counts
+    rows = [_row(r) for r in result.rows]
+    file_issues = [_issue(i) for i in result.file_issues]
+    return {
+        **_common(result),
+        "medium": "html",
+        "invoer": {"bestand": result.input.file, "tabblad": result.input.sheet,
+                   "kopregel": result.input.header_row, "sha256": result.input.sha256},
+        "strikt": result.strict,
+        "tellingen": {"rijen": counts["rows"], "geldig": counts["valid"], "ongeldig": counts["invalid"],
+                      "overgeslagen": counts["skipped"], "fouten": counts["errors"],
+                      "waarschuwingen": counts["warnings"]},
+        "bestandsmeldingen": file_issues,
+        "rijen": rows,
+        "rijen_met_meldingen": [r for r in rows if r["meldingen"]],
+        "schoon": not file_issues and not any(r["meldingen"] for r in rows),
+    }
+
+
+# --- rendering --------------------------------------------------------------------------------------------
+
+
+def render_document(env: jinja2.Environment, row: RowResult, result: Result, *, mask_secrets: bool,
+                    medium: str) -> str:
+    """The registration document (aanmelding.html) of one valid row, for `medium` "html" or "pdf"."""
+    context = document_context(row, result, mask_secrets=mask_secrets, medium=medium)
+    secrets = (row.record.get("client_secret"), result.office.get("client_secret"))
+    return _render(env, DOCUMENT_TEMPLATE, context, secrets)
+
+
+def render_overview(env: jinja2.Environment, result: Result) -> str:
+    """overzicht.html: every row with its status, documents and issues."""
+    return _render(env, OVERVIEW_TEMPLATE, report_context(result))
+
+
+def render_error_report(env: jinja2.Environment, result: Result) -> str:
+    """foutenrapport.html: every error and warning by row, file-level issues first."""
+    return _render(env, ERROR_REPORT_TEMPLATE, report_context(result))
+
+
+def document_basename(row: RowResult) -> str:
+    """`<werkgeverscode>-<slug of the name>`, safe as a file name on every platform (no extension)."""
+    code = slugify(row.werkgeverscode, fallback="", max_length=40)
+    name = slugify(row.naam)
+    return f"{code}-{name}" if code else name
+
+
+# --- checking up front ------------------------------------------------------------------------------------
+
+
+def sample_result() -> Result:
+    """A small made-up result (field examples) to try every template on before any output is written."""
+    record = {f.key: f.example or None for f in FIELDS}
+    record.update(dga=JA, opmerkingen="Voorbeeld")
+    issue = Issue(Severity.ERROR, "kvk_formaat", "'KvK-nummer' moet 8 cijfers zijn, maar is '123'.",
+                  "Neem het KvK-nummer over uit het handelsregister.", row=3, field="kvk_nummer",
+                  column="KvK-nummer", cell="J3", value="123")
+    valid = RowResult(row=2, status="valid", werkgeverscode=record["werkgeverscode"], record=record,
+                      dgas=[Dga("J. de Vries", "12"), Dga("M. Öztürk", "15")],
+                      documents=["aanmeldingen/1001-voorbeeld.html", "aanmeldingen/1001-voorbeeld.pdf"])
+    invalid = RowResult(row=3, status="invalid", werkgeverscode="1002", issues=[issue],
+                        record={"naam": "Voorbeeld B.V.", "werkgeverscode": "1002"})
+    skipped = RowResult(row=4, status="skipped", werkgeverscode=None, reason="lege rij")
+    office = Office({f.key: "Voorbeeld" for f in OFFICE_FIELDS})
+    file_issue = Issue(Severity.WARNING, "kolom_onbekend", "Kolom 'Fax' wordt niet herkend.",
+                       "Pas de kop aan of verwijder de kolom.", column="Fax", cell="M1")
+    return Result(input=InputInfo("voorbeeld.xlsx", "0" * 64, "Werkgevers", 1), rows=[valid, invalid, skipped],
+                  file_issues=[file_issue], office=office)
+
+
+def check_templates(env: jinja2.Environment) -> None:
+    """Compile all three templates and try each once, so a broken (custom) template stops the run with
+    exit 2 before any output is written. Raises UnusableInput naming the file and line."""
+    for name in TEMPLATE_NAMES:
+        try:
+            env.get_template(name)
+        except (jinja2.TemplateError, OSError, UnicodeDecodeError) as exc:
+            raise template_error(exc, name) from exc
+    sample = sample_result()
+    for medium in MEDIA:
+        for mask in (False, True):
+            render_document(env, sample.rows[0], sample, mask_secrets=mask, medium=medium)
+    render_overview(env, sample)
+    render_error_report(env, sample)
