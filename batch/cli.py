@@ -137,10 +137,12 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Map met eigen Jinja2-sjablonen (bijv. aanmelding.html) die de ingebouwde vervangen.")
 @click.option("--force", is_flag=True, help="Gebruik de uitvoermap ook als er andere bestanden in staan.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Aantal processen voor de documenten (standaard: alle processorkernen).")
 @quiet_option
 @_guarded
 def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: bool, mask_secrets: bool,
-            templates_dir: Path | None, force: bool, quiet: bool) -> int:
+            templates_dir: Path | None, force: bool, jobs: int | None, quiet: bool) -> int:
     """Controleer een werkmap en schrijf per geldige werkgever een aanmelding, plus overzicht en foutenrapport.
 
     Voorbeeld: asr-batch process werkgevers.xlsx -o aanmeldingen-november
@@ -151,7 +153,7 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
 
     target = output if output is not None else Path.cwd() / f"{file.stem}-uitvoer"
     options = Options(formats=formats, strict=strict, mask_secrets=mask_secrets, templates_dir=templates_dir,
-                      force=force)
+                      force=force, jobs=jobs)
     with progress_for(enabled=not quiet) as progress:
         result = write_output(file, target, options, progress=progress)
     if not quiet:

@@ -12,3 +12,7 @@ class UnusableInput(Exception):
         self.message = message
         self.fix = fix
         super().__init__(f"{message} {fix}".strip())
+
+    def __reduce__(self) -> tuple[type[UnusableInput], tuple[str, str]]:
+        # Raised in a worker process, it must arrive in the parent with message and fix intact.
+        return (UnusableInput, (self.message, self.fix))

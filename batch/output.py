@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from batch.documents import DOCUMENTS_DIR, DocumentJob, default_jobs, write_documents
 from batch.errors import UnusableInput
+from batch.files import DIR_MODE, FILE_MODE, write_private
 from batch.model import Result
 from batch.progress import Progress, silent
 from batch.redact import redact
@@ -26,11 +28,8 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 MARKER = ".asr-batch-uitvoer"
-DOCUMENTS_DIR = "aanmeldingen"
 RESULT_FILE = "resultaat.json"
 OUR_ENTRIES = (DOCUMENTS_DIR, "overzicht.html", "foutenrapport.html", "foutenrapport.xlsx", MARKER, RESULT_FILE)
-FILE_MODE = 0o600  # documents and the annotated copy hold Client Secrets: owner only
-DIR_MODE = 0o700
 
 
 @dataclass(frozen=True)
@@ -40,14 +39,7 @@ class Options:
     mask_secrets: bool = False
     templates_dir: Path | None = None
     force: bool = False
-
-
-def _write(path: Path, data: str | bytes) -> None:
-    """Create a file owner-only from the start (no window in which others could read it)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags, FILE_MODE)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    jobs: int | None = None  # worker processes for the documents; None: all cores
 
 
 def _check_target(target: Path, source: Path, force: bool) -> bool:
@@ -65,8 +57,8 @@ def _check_target(target: Path, source: Path, force: bool) -> bool:
     if not target.exists():
         return False
     entries = {p.name for p in target.iterdir()}
-    if not entries or MARKER in entries:
-        return False
+    if not entries or (MARKER in entries and entries <= set(OUR_ENTRIES)):
+        return False  # empty, or an earlier asr-batch output and nothing else
     if not force:
         shown = ", ".join(sorted(entries)[:5]) + (" ..." if len(entries) > 5 else "")
         raise UnusableInput(
@@ -125,56 +117,23 @@ def write_output(source: Path, target: Path, options: Options, *, progress: Prog
     foreign = _check_target(target, source, options.force)
     with _staging(target) as staging:
         staging.chmod(DIR_MODE)
-        _write_documents(env, result, staging, options, progress)
+        docs = staging / DOCUMENTS_DIR
+        docs.mkdir(mode=DIR_MODE)
+        job = DocumentJob(result, docs, options.formats, options.mask_secrets, options.templates_dir)
+        write_documents(job, jobs=options.jobs or default_jobs(), progress=progress)
         _write_reports(env, result, source, staging)
-        _write(staging / MARKER, f"asr-batch {result.tool_version}\n")
-        _write(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")
+        if not foreign:  # the marker claims the whole folder; a forced run into someone's folder does not
+            write_private(staging / MARKER, f"asr-batch {result.tool_version}\n")
+        write_private(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")
         _swap_in(staging, target, foreign)
     return result
-
-
-def _write_documents(env: Environment, result: Result, staging: Path, options: Options, progress: Progress) -> None:
-    from batch.render import document_basename, render_document
-
-    docs = staging / DOCUMENTS_DIR
-    docs.mkdir(mode=DIR_MODE)
-    valid = result.valid_rows
-    progress.start(len(valid) * len(options.formats), "Aanmeldingen schrijven")
-    pdf_rows = []
-    for row in valid:
-        base = document_basename(row)
-        if "html" in options.formats:
-            html = render_document(env, row, result, mask_secrets=options.mask_secrets, medium="html")
-            _write(docs / f"{base}.html", html)
-            row.documents.append(f"{DOCUMENTS_DIR}/{base}.html")
-            progress.advance(1)
-        if "pdf" in options.formats:
-            pdf_rows.append((row, base))
-    if pdf_rows:
-        from batch.pdf import PdfError, html_to_pdf
-
-        for row, base in pdf_rows:
-            source = render_document(env, row, result, mask_secrets=options.mask_secrets, medium="pdf")
-            try:
-                pdf = html_to_pdf(source, creation_date=result.generated_at)
-            except PdfError as exc:
-                raise UnusableInput(
-                    f"De PDF voor rij {row.row} (werkgeverscode {row.werkgeverscode}) kan niet worden gemaakt: {exc}",
-                    "Vereenvoudig het eigen sjabloon aanmelding.html, of maak alleen HTML met --format html.",
-                ) from None
-            _write(docs / f"{base}.pdf", pdf)
-            row.documents.append(f"{DOCUMENTS_DIR}/{base}.pdf")
-            progress.advance(1)
-    for row in valid:
-        row.documents.sort(key=lambda d: (not d.endswith(".html"), d))
-    progress.finish()
 
 
 def _write_reports(env: Environment, result: Result, source: Path, staging: Path) -> None:
     from batch.render import render_error_report, render_overview
 
-    _write(staging / "overzicht.html", redact(render_overview(env, result)))
-    _write(staging / "foutenrapport.html", redact(render_error_report(env, result)))
+    write_private(staging / "overzicht.html", redact(render_overview(env, result)))
+    write_private(staging / "foutenrapport.html", redact(render_error_report(env, result)))
     if result.all_issues:
         from batch.annotate import write_annotated_copy
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from defusedxml import ElementTree
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from batch.catalogue import Issue, make_issue
@@ -33,7 +32,7 @@ from batch.fields import (
 from batch.limits import check_archive
 from batch.model import Office
 from batch.redact import remember
-from batch.values import EMPTY, FORMULA_NO_VALUE, Cell, CellKind, clean_text, to_cell
+from batch.values import FORMULA_NO_VALUE, Cell, CellKind, clean_text, is_blank, to_cell
 
 HEADER_SCAN_ROWS = 50
 MAX_ROWS = 100_000
@@ -56,7 +55,9 @@ class Table:
     header_row: int
     columns: dict[str, Column]  # by field key; a field absent from the file is absent here
     row_numbers: list[int]  # every row between the header and the last non-blank row
-    cells: dict[str, list[Cell]]  # by field key, aligned with row_numbers
+    # Raw values by field key, aligned with row_numbers: what calamine read, or a `Cell` for an Excel
+    # error / unsaved formula that calamine reads as empty. `values.parse_column` interprets them.
+    raw: dict[str, list[object]]
     blank: list[bool]
     office: Office
     office_cells: dict[str, str]  # office key -> A1 cell on the Salarisverwerker sheet
@@ -132,6 +133,24 @@ def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     return paths
 
 
+def column_letter(index: int) -> str:
+    """0-based column index to its Excel letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """Excel column letters to a 0-based index (A -> 0)."""
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number - 1
+
+
 def _special_cells(archive: zipfile.ZipFile, entry: str | None) -> dict[tuple[int, int], Cell]:
     """Cells calamine reads as empty but are not: Excel error values (#N/A...) and formulas whose
     result was never saved. Keyed by (Excel row, 0-based column). Scans only sheets that have any."""
@@ -152,7 +171,7 @@ def _special_cells(archive: zipfile.ZipFile, entry: str | None) -> dict[tuple[in
         kind = _TYPE.search(attrs)
         cell_type = kind.group(1) if kind else b"n"
         value = _VALUE.search(inner)
-        position = (int(ref.group(2)), column_index_from_string(ref.group(1).decode()) - 1)
+        position = (int(ref.group(2)), column_index(ref.group(1).decode()))
         if cell_type == b"e" and value is not None:
             found[position] = Cell(value.group(1).decode("utf-8", "replace").strip() or "#N/A", CellKind.ERROR)
         elif _FORMULA.search(inner) and (value is None or (not value.group(1) and cell_type != b"str")):
@@ -194,7 +213,7 @@ def _map_columns(header: list[object], header_row: int) -> tuple[dict[str, Colum
         text = clean_text(raw) if isinstance(raw, str) else to_cell(raw).text
         if not text:
             continue
-        letter = get_column_letter(index + 1)
+        letter = column_letter(index)
         key = match_header(text)
         if key is None:
             issues.append(make_issue("kolom_onbekend", column=text, cell=f"{letter}{header_row}",
@@ -306,28 +325,21 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
             )
     special = _special_cells(archive, _sheet_paths(archive).get(sheet))
 
-    cells: dict[str, list[Cell]] = {key: [] for key in columns}
-    blank: list[bool] = []
-    row_numbers: list[int] = []
-    for offset, raw_row in enumerate(data_rows):
-        number = header_row + 1 + offset
-        row_numbers.append(number)
-        is_blank = True
-        for key, column in columns.items():
-            raw = raw_row[column.index] if column.index < len(raw_row) else None
-            if (number, column.index) in special:
-                cell = special[(number, column.index)]
-            else:
-                cell = to_cell(raw) if raw != "" else EMPTY
-            if cell.kind is not CellKind.EMPTY:
-                is_blank = False
-            cells[key].append(cell)
-        blank.append(is_blank)
+    first = header_row + 1
+    raw: dict[str, list[object]] = {}
+    for key, column in columns.items():
+        index = column.index
+        values = [row[index] if index < len(row) else None for row in data_rows]
+        for (number, col), cell in special.items():
+            if col == index and 0 <= number - first < len(values):
+                values[number - first] = cell
+        raw[key] = values
+    blank = [all(map(is_blank, cells)) for cells in zip(*raw.values(), strict=True)] if raw else []
     while blank and blank[-1]:
         blank.pop()
-        row_numbers.pop()
-        for column_cells in cells.values():
-            column_cells.pop()
+    for values in raw.values():
+        del values[len(blank):]
+    row_numbers = list(range(first, first + len(blank)))
 
     office_values: dict[str, str | None] = {}
     office_cells: dict[str, str] = {}
@@ -337,8 +349,8 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
         office_values, office_cells = _read_office(load(office_name))
     for key in SECRET_FIELDS:
         remember(office_values.get(key))
-        for cell in cells.get(key, []):
-            remember(cell.text)
+        for value in raw.get(key, []):
+            remember(clean_text(value) if isinstance(value, str) else to_cell(value).text)
 
     return Table(
         file=path,
@@ -347,7 +359,7 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
         header_row=header_row,
         columns=columns,
         row_numbers=row_numbers,
-        cells=cells,
+        raw=raw,
         blank=blank,
         office=Office(office_values),
         office_cells=office_cells,

@@ -11,7 +11,7 @@ import importlib.resources
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import jinja2
@@ -43,7 +43,7 @@ _STEP2_AFTER_DGAS = ("dertiende_maand", "verloning")
 _EXTRA_FIELDS = ("kvk_nummer", "loonheffingennummer", "opmerkingen")
 _OFFICE_PUBLIC = tuple(f for f in OFFICE_FIELDS if not f.secret and f.default_for is None)
 
-DOCUMENT_VARIABLES = ("medium", "titel", "werkgever", "dgas", "gegevens", "aanvullend", "kantoor",
+DOCUMENT_VARIABLES = ("medium", "titel", "werkgever", "dgas", "gegevens", "aanvullend", "werkgever_gegevens", "kantoor",
                       "kantoor_gegevens", "secret_gemaskeerd", "bron", "gegenereerd_op", "versie")
 
 
@@ -104,7 +104,9 @@ def make_environment(custom_dir: Path | None = None) -> jinja2.Environment:
             )
         loaders.append(jinja2.FileSystemLoader(custom_dir))
     loaders.append(_builtin_loader())
-    env = ImmutableSandboxedEnvironment(
+    # The built-in templates are ours; an office's own templates run in a sandbox.
+    environment_class = jinja2.Environment if custom_dir is None else ImmutableSandboxedEnvironment
+    env = environment_class(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -175,9 +177,19 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any],
 # --- contexts ---------------------------------------------------------------------------------------------
 
 
-def _line(key: str, label: str, value: str | None, *, copy: bool = True, sub: bool = False) -> dict[str, Any]:
-    return {"sleutel": key, "label": label, "waarde": value, "kopieer": copy and bool(value),
-            "id": f"w-{key.replace('_', '-')}", "sub": sub}
+class Line(NamedTuple):
+    """One labelled value of a document. Attributes, not dict keys: Jinja2 reads attributes fastest."""
+
+    sleutel: str
+    label: str
+    waarde: str | None
+    kopieer: bool
+    id: str
+    sub: bool
+
+
+def _line(key: str, label: str, value: str | None, *, copy: bool = True, sub: bool = False) -> Line:
+    return Line(key, label, value, copy and bool(value), f"w-{key.replace('_', '-')}", sub)
 
 
 def _dgas(row: RowResult) -> list[Dga]:
@@ -200,10 +212,31 @@ def _common(result: Result) -> dict[str, Any]:
     }
 
 
+_run_cache: dict[int, dict[str, Any]] = {}
+
+
+def _run_constants(result: Result) -> dict[str, Any]:
+    """The parts of a document that are the same for every row of a run, built once per run."""
+    cached = _run_cache.get(id(result))
+    if cached is None or cached["_result"] is not result:
+        kantoor = _office(result.office)
+        cached = {
+            "_result": result,
+            **_common(result),
+            "kantoor": kantoor,
+            "kantoor_gegevens": [_line(f"kantoor_{f.key}", f.label, kantoor[f.key]) for f in _OFFICE_PUBLIC
+                                 if kantoor[f.key]],
+        }
+        _run_cache.clear()
+        _run_cache[id(result)] = cached
+    return cached
+
+
 def document_context(row: RowResult, result: Result, *, mask_secrets: bool, medium: str) -> dict[str, Any]:
     """Everything aanmelding.html may use (see DOCUMENT_VARIABLES). Holds the secret unless masked."""
     if medium not in MEDIA:
         raise ValueError(f"medium must be one of {MEDIA}, not {medium!r}")
+    constants = _run_constants(result)
     record = {f.key: row.record.get(f.key) for f in FIELDS}
     secret = record.get("client_secret")
     if mask_secrets:
@@ -211,9 +244,8 @@ def document_context(row: RowResult, result: Result, *, mask_secrets: bool, medi
     dgas = _dgas(row)
 
     gegevens = [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _STEP2_BEFORE_DGAS]
-    for line in gegevens:
-        if line["sleutel"] == "client_secret" and mask_secrets:
-            line["kopieer"] = False  # copying "••••••••3f9a" would only paste a wrong secret
+    if mask_secrets:  # copying "••••••••3f9a" would only paste a wrong secret
+        gegevens = [line._replace(kopieer=False) if line.sleutel == "client_secret" else line for line in gegevens]
     for n, dga in enumerate(dgas, start=1):
         suffix = f" {n}" if len(dgas) > 1 else ""
         gegevens.append(_line(f"dga_{n}_naam", f"Naam DGA{suffix}", dga.naam, sub=True))
@@ -222,19 +254,19 @@ def document_context(row: RowResult, result: Result, *, mask_secrets: bool, medi
     gegevens += [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _STEP2_AFTER_DGAS]
 
     aanvullend = [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _EXTRA_FIELDS if record[key]]
-    kantoor = _office(result.office)
     naam = record.get("naam") or ""
     return {
-        **_common(result),
+        "gegenereerd_op": constants["gegenereerd_op"],
+        "versie": constants["versie"],
         "medium": medium,
         "titel": f"Aanmelding a.s.r. salariskoppeling – {naam} ({record.get('werkgeverscode') or ''})",
         "werkgever": record,
         "dgas": [{"naam": d.naam, "medewerkersnummer": d.medewerkersnummer} for d in dgas],
         "gegevens": gegevens,
         "aanvullend": aanvullend,
-        "kantoor": kantoor,
-        "kantoor_gegevens": [_line(f"kantoor_{f.key}", f.label, kantoor[f.key]) for f in _OFFICE_PUBLIC
-                             if kantoor[f.key]],
+        "werkgever_gegevens": [_line("naam", FIELDS_BY_KEY["naam"].header, naam), *aanvullend],
+        "kantoor": constants["kantoor"],
+        "kantoor_gegevens": constants["kantoor_gegevens"],
         "secret_gemaskeerd": mask_secrets,
         "bron": {"bestand": result.input.file, "tabblad": result.input.sheet, "rij": row.row},
     }

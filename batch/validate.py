@@ -7,6 +7,7 @@ pandas operations. Every finding becomes an `Issue` from the catalogue, with its
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from batch.catalogue import Issue, Severity, make_issue
 from batch.fields import FIELDS, FIELDS_BY_KEY, JA, NEE, SECRET_FIELDS, Field, Kind, Need
 from batch.model import Dga, InputInfo, Result, RowResult
 from batch.reader import Table
-from batch.values import looks_like_bsn, parse_cell
+from batch.values import looks_like_bsn, parse_column, to_cell
 
 NOT_NULLABLE = "not_nullable"
 _DIGITS = r"[0-9]+"
@@ -73,9 +74,10 @@ class _Frame:
 
     table: Table
     frame: pd.DataFrame  # index = Excel row number, one column per field key (str or None)
+    columns: dict[str, list[str | None]]  # the same values as plain lists, for building records
     reported: set[tuple[int, str]]  # cells already reported by the parser: the schema stays quiet there
     from_office: set[tuple[int, str]]  # cells filled from the Salarisverwerker sheet
-    issues: dict[int, list[Issue]]
+    issues: defaultdict[int, list[Issue]]
 
 
 def _issue(frame: _Frame, code: str, row: int, key: str, **params: object) -> Issue:
@@ -99,46 +101,37 @@ def _issue(frame: _Frame, code: str, row: int, key: str, **params: object) -> Is
 
 
 def _normalise(table: Table) -> _Frame:
-    rows = [n for n, blank in zip(table.row_numbers, table.blank, strict=True) if not blank]
     positions = [i for i, blank in enumerate(table.blank) if not blank]
+    rows = [table.row_numbers[i] for i in positions]
     data: dict[str, list[str | None]] = {}
     reported: set[tuple[int, str]] = set()
-    parse_issues: list[tuple[int, str, str, tuple[tuple[str, str], ...]]] = []
-    for f in FIELDS:
-        column_cells = table.cells.get(f.key)
-        values: list[str | None] = []
-        if column_cells is None:
-            values = [None] * len(rows)
-        else:
-            for row, pos in zip(rows, positions, strict=True):
-                parsed = parse_cell(column_cells[pos], f.kind)
-                values.append(parsed.value)
-                if parsed.code:
-                    reported.add((row, f.key))
-                    parse_issues.append((row, f.key, parsed.code, parsed.params))
-        data[f.key] = values
-    frame = pd.DataFrame(data, index=pd.Index(rows, name="row"), dtype=object)
-
+    issues: defaultdict[int, list[Issue]] = defaultdict(list)
     from_office: set[tuple[int, str]] = set()
     for f in FIELDS:
-        if f.need is not Need.OFFICE_DEFAULT:
+        raw = table.raw.get(f.key)
+        if raw is None:
+            data[f.key] = [None] * len(rows)
             continue
-        default = table.office.get(f.key)
+        values, problems = parse_column([raw[i] for i in positions], f.kind)
+        for position, parsed in problems:
+            row = rows[position]
+            reported.add((row, f.key))
+            issues[row].append(make_issue(
+                str(parsed.code), row=row, field=f.key, column=table.header_of(f.key),
+                cell=table.cell_of(f.key, row), value=to_cell(raw[positions[position]]).text,
+                secret=f.secret, **dict(parsed.params)))
+        data[f.key] = values
+    for f in FIELDS:
+        default = table.office.get(f.key) if f.need is Need.OFFICE_DEFAULT else None
         if default is None:
             continue
-        unreadable = pd.Series([(r, f.key) in reported for r in frame.index], index=frame.index, dtype=bool)
-        empty = frame[f.key].isna() & ~unreadable
-        frame.loc[empty, f.key] = default
-        from_office.update((int(r), f.key) for r in frame.index[empty])
-
-    result = _Frame(table, frame, reported, from_office, {r: [] for r in rows})
-    position = dict(zip(rows, positions, strict=True))
-    for row, key, code, params in parse_issues:
-        shown = table.cells[key][position[row]].text
-        result.issues[row].append(make_issue(
-            code, row=row, field=key, column=table.header_of(key), cell=table.cell_of(key, row),
-            value=shown, secret=key in SECRET_FIELDS, **dict(params)))
-    return result
+        column = data[f.key]
+        for position, value in enumerate(column):
+            if value is None and (rows[position], f.key) not in reported:
+                column[position] = default
+                from_office.add((rows[position], f.key))
+    frame = pd.DataFrame(data, index=pd.Index(rows, name="row"), dtype=object)
+    return _Frame(table, frame, data, reported, from_office, issues)
 
 
 def _schema_issues(frame: _Frame) -> Iterator[Issue]:
@@ -216,15 +209,18 @@ def validate_table(table: Table, *, strict: bool = False) -> Result:
         frame.issues[issue.row].append(issue)
 
     order = {f.key: i for i, f in enumerate(FIELDS)}
-    records = frame.frame.astype(object).where(frame.frame.notna(), None).to_dict(orient="index")
+    keys = list(frame.columns)
+    records = iter(dict(zip(keys, values, strict=True)) for values in zip(*frame.columns.values(), strict=True))
     rows: list[RowResult] = []
     for number, blank in zip(table.row_numbers, table.blank, strict=True):
         if blank:
             rows.append(RowResult(number, "skipped", None, reason="lege rij"))
             continue
-        issues = sorted(frame.issues[number], key=lambda i: (order.get(i.field or "", 99), i.code))
+        record = next(records)
+        issues = frame.issues[number]
+        if len(issues) > 1:
+            issues.sort(key=lambda i: (order.get(i.field or "", 99), i.code))
         blocking = any(i.severity is Severity.ERROR or strict for i in issues)
-        record = {str(k): (None if v is None else str(v)) for k, v in records[number].items()}
         code = record.get("werkgeverscode")
         dgas = []
         if record.get("dga") == JA and record.get("dga_naam") and record.get("dga_medewerkersnummer"):

@@ -6,6 +6,7 @@ Everything here is pure and small, so Hypothesis can hammer it (tests/test_value
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -205,3 +206,63 @@ def parse_cell(cell: Cell, kind: Kind) -> Parsed:
     if kind in {Kind.KVK, Kind.LOONHEFFINGENNUMMER}:
         return Parsed(compact_identifier(text) or None)
     return Parsed(text)
+
+
+_VERBATIM_KINDS = frozenset({Kind.TEXT, Kind.DIGITS, Kind.TOKEN})
+_MEMO_KINDS = frozenset({Kind.JA_NEE, Kind.VERLONING})  # few distinct answers per column
+
+
+def _fast_text(text: str, kind: Kind) -> str | None:
+    """The normal form of a plain text cell when no parsing is needed, else None (take the slow path)."""
+    if text[0] == "#":
+        return None
+    if kind in _VERBATIM_KINDS:
+        return text
+    if kind in (Kind.KVK, Kind.LOONHEFFINGENNUMMER):
+        return text.upper() if text.isascii() and text.isalnum() else None
+    if kind is Kind.NAMES:
+        return text if ";" not in text and "\n" not in text and "\r" not in text else None
+    if kind is Kind.NUMBERS:
+        return text if text.isascii() and text.isdigit() else None
+    return None
+
+
+def is_blank(raw: object) -> bool:
+    """Whether a raw value is what the user sees as an empty cell."""
+    if raw is None:
+        return True
+    return type(raw) is str and not clean_text(raw)
+
+
+def parse_column(raw: Sequence[object], kind: Kind) -> tuple[list[str | None], list[tuple[int, Parsed]]]:
+    """A whole column of raw values to normal form, plus (position, Parsed) for every unreadable cell.
+
+    Same result as `parse_cell(to_cell(v), kind)` for each value, but text cells (nearly all of them)
+    take a fast path, and the few distinct answers of a Ja/Nee or Verloning column are parsed once."""
+    values: list[str | None] = []
+    problems: list[tuple[int, Parsed]] = []
+    memo: dict[str, Parsed] | None = {} if kind in _MEMO_KINDS else None
+    for position, value in enumerate(raw):
+        if type(value) is str:
+            text = value.strip()
+            if text and (text[0] in _INVISIBLE or text[-1] in _INVISIBLE):
+                text = clean_text(text)
+            if not text:
+                values.append(None)
+                continue
+            if memo is None:
+                fast = _fast_text(text, kind)
+                if fast is not None:
+                    values.append(fast)
+                    continue
+                parsed = parse_cell(to_cell(text), kind)
+            else:
+                parsed = memo.get(text) or memo.setdefault(text, parse_cell(to_cell(text), kind))
+        elif isinstance(value, Cell):
+            parsed = parse_cell(value, kind)
+        else:
+            parsed = parse_cell(to_cell(value), kind)
+        values.append(parsed.value)
+        if parsed.code:
+            problems.append((position, parsed))
+    return values, problems

@@ -1,0 +1,17 @@
+"""Writing files the way every output file is written: owner-only from the first byte."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+FILE_MODE = 0o600  # documents and the annotated copy hold Client Secrets: owner only
+DIR_MODE = 0o700
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Create a file owner-only from the start (no window in which others could read it)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)

@@ -1,0 +1,96 @@
+"""The fast paths agree with the slow ones they replace.
+
+- `parse_column` (text fast path, memoised Ja/Nee) equals `parse_cell(to_cell(v))` value by value.
+- calamine (the reader) sees every cell as openpyxl (the reference reader) does.
+- documents written by a pool of worker processes equal those written in one process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import valid_row
+from hypothesis import given
+from hypothesis import strategies as st
+
+import batch.documents
+from batch.fields import Kind
+from batch.output import Options, write_output
+from batch.reader import read_table
+from batch.values import parse_cell, parse_column, to_cell
+
+raw_values = st.one_of(
+    st.none(),
+    st.text(max_size=20),
+    st.sampled_from(["Ja", " nee ", "J", "4 weken", "per kwartaal", "1234.56.782.L.01", "#N/A", "\u200b12\u00a0",
+                     "a;b", "1; 2", "", "   "]),
+    st.integers(min_value=-10**12, max_value=10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+)
+
+
+@given(values=st.lists(raw_values, max_size=30), kind=st.sampled_from(list(Kind)))
+def test_parse_column_equals_parse_cell_per_value(values: list[object], kind: Kind) -> None:
+    parsed, problems = parse_column(values, kind)
+    slow = [parse_cell(to_cell(v), kind) for v in values]
+    assert parsed == [p.value for p in slow]
+    assert [(i, p.code) for i, p in problems] == [(i, p.code) for i, p in enumerate(slow) if p.code]
+
+
+VARIED = [
+    valid_row(werkgeverscode="0412", naam="  Café 't Hoekje\u00a0"),
+    valid_row(werkgeverscode=1002, naam="Ünïcödé Łódź", dga="j", dga_naam="A; B", dga_medewerkersnummer="1; 2"),
+    valid_row(werkgeverscode=1003.0, naam="Drukkerij", dertiende_maand=True, verloning="per 4 weken"),
+    valid_row(werkgeverscode="1004", naam="Datum", dertiende_maand=datetime(2024, 12, 1), kvk_nummer=12345678),
+    valid_row(werkgeverscode="1005", naam="Decimaal", kvk_nummer=1234.5, opmerkingen=date(2025, 1, 31)),
+    valid_row(werkgeverscode="1006", naam="Waar", dga=False, verloning="wekelijks", opmerkingen="+31 tekst"),
+]
+
+
+def test_calamine_reads_every_cell_as_openpyxl_does(make_workbook) -> None:
+    path = make_workbook(VARIED)
+    table = read_table(path)
+    sheet = openpyxl.load_workbook(path, data_only=True)[table.sheet]
+    for key, column in table.columns.items():
+        for position, number in enumerate(table.row_numbers):
+            reference = sheet.cell(row=number, column=column.index + 1).value
+            assert to_cell(table.raw[key][position]) == to_cell(reference), (key, number)
+
+
+def _normalised(folder: Path) -> dict[str, str]:
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in {".html", ".json"}:
+            text = path.read_text(encoding="utf-8")
+            text = re.sub(r"gemaakt op [^·<]*", "", text)
+            text = re.sub(r'"generated_at": "[^"]*"', "", text)
+            text = re.sub(r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}", "", text)
+            files[str(path.relative_to(folder))] = text
+    return files
+
+
+@pytest.mark.parametrize("formats", [("html",), ("html", "pdf")])
+def test_pool_and_single_process_write_the_same_documents(make_workbook, tmp_path, monkeypatch, formats) -> None:
+    rows = [valid_row(werkgeverscode=str(2000 + i), naam=f"Werkgever {i} Ëë") for i in range(12)]
+    rows.append(valid_row(werkgeverscode="x", naam="Ongeldig"))
+    source = make_workbook(rows)
+    monkeypatch.setattr(batch.documents, "POOL_MIN_HTML", 1)
+    monkeypatch.setattr(batch.documents, "POOL_MIN_PDF", 1)
+    single = write_output(source, tmp_path / "een", Options(formats=formats, jobs=1))
+    pooled = write_output(source, tmp_path / "twee", Options(formats=formats, jobs=2))
+    assert [r.documents for r in single.rows] == [r.documents for r in pooled.rows]
+    assert sum(bool(r.documents) for r in pooled.rows) == 12
+    assert _normalised(tmp_path / "een") == _normalised(tmp_path / "twee")
+    one = json.loads((tmp_path / "een" / "resultaat.json").read_text(encoding="utf-8"))
+    assert one["counts"]["valid"] == 12
+    pdfs = sorted(p.name for p in (tmp_path / "twee" / "aanmeldingen").glob("*.pdf"))
+    assert len(pdfs) == (12 if "pdf" in formats else 0)
+
