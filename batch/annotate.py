@@ -16,8 +16,8 @@ links.
 
 from __future__ import annotations
 
-import contextlib
-import os
+import io
+import warnings
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -33,6 +33,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from batch.catalogue import Issue, Severity
+from batch.files import write_private
 from batch.model import Result
 
 COMMENT_AUTHOR = "asr-batch"
@@ -140,7 +141,10 @@ def _issues_sheet(wb: Workbook, result: Result, data: Worksheet | None) -> Works
 
 def _open_copy(source: Path) -> Workbook | None:
     try:
-        return load_workbook(source, data_only=False, keep_vba=False, keep_links=True)
+        with warnings.catch_warnings():
+            # openpyxl warns about Excel features it drops (extensions, slicers): not the office's concern here.
+            warnings.simplefilter("ignore")
+            return load_workbook(source, data_only=False, keep_vba=False, keep_links=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError):
         return None
 
@@ -171,8 +175,6 @@ def write_annotated_copy(source: Path, result: Result, sheet_name: str, dest: Pa
     issues_ws.sheet_view.tabSelected = True
     wb.active = wb.sheetnames.index(issues_ws.title)
     # Owner-only: the copy holds the office's own values, Client Secrets included.
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        wb.save(handle)
-    with contextlib.suppress(OSError):
-        os.chmod(dest, 0o600)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_private(dest, buffer.getvalue())

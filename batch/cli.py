@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,23 @@ class Context:
     debug: bool = False
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so every `finally` (temporary folders) still runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _install_signal_handlers() -> None:
+    import signal
+
+    # Also when started in the background, where a shell leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def _fail(message: str) -> None:
     click.echo(redact(message), err=True)
 
@@ -33,6 +51,9 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
     """Run a command body; turn every failure into a Dutch message and the contract's exit code."""
 
     def wrapper(*args: Any, **kwargs: Any) -> None:
+        _install_signal_handlers()
+        if not Context.debug:
+            warnings.simplefilter("ignore")  # library warnings are not the office's to read
         try:
             code = func(*args, **kwargs)
         except UnusableInput as exc:
@@ -41,8 +62,11 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
                 _fail(f"Oplossing: {exc.fix}")
             code = exc.exit_code
         except KeyboardInterrupt:
-            _fail("asr-batch: afgebroken (Ctrl-C); de vorige uitvoer is ongewijzigd.")
+            _fail("asr-batch: afgebroken (Ctrl-C); een eerdere uitvoermap is ongewijzigd gebleven.")
             code = 130
+        except Terminated:
+            _fail("asr-batch: gestopt (SIGTERM); een eerdere uitvoermap is ongewijzigd gebleven.")
+            code = 143
         except Exception as exc:  # the user never sees a traceback unless asked
             if Context.debug:
                 _fail(redact("".join(traceback.format_exception(exc))))

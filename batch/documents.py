@@ -90,7 +90,8 @@ def _start_worker(job: DocumentJob) -> None:
 
 
 def _run_chunk(indices: list[int]) -> list[tuple[int, list[str]]]:
-    assert _worker is not None
+    if _worker is None:  # only a pool initialised by _start_worker calls this
+        raise RuntimeError("document worker not started")
     return _worker.run(indices)
 
 
@@ -101,8 +102,9 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _chunks(indices: list[int], workers: int) -> list[list[int]]:
-    size = max(1, min(64, len(indices) // (workers * 8) or 1))
+def _chunks(indices: list[int], workers: int, largest: int) -> list[list[int]]:
+    """Chunks small enough for a smooth progress bar and a quick stop on Ctrl-C."""
+    size = max(1, min(largest, len(indices) // (workers * 8) or 1))
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
 
@@ -116,7 +118,7 @@ def write_documents(job: DocumentJob, *, jobs: int, progress: Progress) -> None:
     indices = [i for i, row in enumerate(job.result.rows) if row.status == "valid"]
     progress.start(len(indices) * len(job.formats), "Aanmeldingen schrijven")
     workers = _worker_count(job, len(indices), jobs)
-    chunks = _chunks(indices, workers)
+    chunks = _chunks(indices, workers, largest=4 if "pdf" in job.formats else 64)
     for finished in _execute(job, chunks, workers):
         for index, paths in finished:
             job.result.rows[index].documents = paths

@@ -17,7 +17,8 @@ class Kind(Enum):
 
     TEXT = "text"
     DIGITS = "digits"
-    TOKEN = "token"  # noqa: S105 -- a kind name; no whitespace inside (Client ID / Client Secret)
+    # A kind name, not a password. Values of this kind have no whitespace inside (Client ID / Client Secret).
+    TOKEN = "token"  # noqa: S105  # nosec B105
     JA_NEE = "ja_nee"
     VERLONING = "verloning"
     NAMES = "names"  # one or more names separated by ';'

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,7 +80,26 @@ def _staging(target: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl-C or SIGTERM during the swap is delivered after it, so the folder is never half swapped."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to block
+        yield
+        return
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _swap_in(staging: Path, target: Path, foreign: bool) -> None:
+    with _signals_deferred():
+        _swap(staging, target, foreign)
+
+
+def _swap(staging: Path, target: Path, foreign: bool) -> None:
     if foreign:
         # Replace only our own entries; the result file last, so its presence means "complete".
         for name in OUR_ENTRIES:

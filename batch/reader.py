@@ -36,6 +36,7 @@ from batch.values import FORMULA_NO_VALUE, Cell, CellKind, clean_text, is_blank,
 
 HEADER_SCAN_ROWS = 50
 MAX_ROWS = 100_000
+MAX_FILE_BYTES = 200 * 1024 * 1024
 FIX_TEMPLATE = "Gebruik de indeling van `asr-batch template`."
 
 
@@ -79,12 +80,21 @@ def _check_file(path: Path) -> bytes:
         raise UnusableInput(f"Het bestand '{path}' bestaat niet.", "Controleer de naam en de map.")
     if path.is_dir():
         raise UnusableInput(f"'{path}' is een map, geen Excel-bestand.", "Geef het pad naar het .xlsx-bestand.")
+    if not path.is_file():
+        raise UnusableInput(f"'{path}' is geen gewoon bestand.", "Geef het pad naar het .xlsx-bestand.")
     if path.name.startswith("~$"):
         raise UnusableInput(
             f"'{path.name}' is een tijdelijk vergrendelingsbestand van Excel, niet de werkmap zelf.",
             f"Gebruik het bestand zonder '~$' ervoor: '{path.name[2:]}'.",
         )
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnusableInput(
+                f"'{path.name}' is {size // (1024 * 1024)} MB; een werkmap met werkgevers is veel kleiner "
+                f"(grens: {MAX_FILE_BYTES // (1024 * 1024)} MB).",
+                "Verwijder overbodige tabbladen, afbeeldingen en opmaak, of splits het bestand.",
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise UnusableInput(
@@ -94,9 +104,15 @@ def _check_file(path: Path) -> bytes:
     if not data:
         raise UnusableInput(f"Het bestand '{path.name}' is leeg (0 bytes).", FIX_TEMPLATE)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise UnusableInput(
+                f"'{path.name}' is met een wachtwoord beveiligd; asr-batch kan het niet openen.",
+                "Open het in Excel, kies Bestand > Info > Werkmap beveiligen > Versleutelen met wachtwoord, "
+                "maak het wachtwoord leeg en sla op als Excel-werkmap (.xlsx).",
+            )
         raise UnusableInput(
-            f"'{path.name}' is een oud Excel-bestand (.xls) of een met wachtwoord beveiligde werkmap.",
-            "Open het in Excel, haal een eventueel wachtwoord eraf en kies Opslaan als > Excel-werkmap (.xlsx).",
+            f"'{path.name}' is een oud Excel-bestand (.xls, Excel 97-2003); asr-batch leest alleen .xlsx en .xlsm.",
+            "Open het in Excel en kies Opslaan als > Excel-werkmap (.xlsx).",
         )
     if not data.startswith(b"PK"):
         raise UnusableInput(

@@ -221,7 +221,8 @@ def build_workbook() -> Workbook:
     """The blank template: Toelichting, Salarisverwerker, Werkgevers, and the hidden Keuzelijsten."""
     wb = Workbook()
     toelichting = wb.active
-    assert isinstance(toelichting, Worksheet)  # a fresh Workbook always has one sheet
+    if not isinstance(toelichting, Worksheet):  # a fresh Workbook always has one sheet
+        raise TypeError("openpyxl gave a workbook without a worksheet")
     toelichting.title = SHEET_TOELICHTING
     _fill_toelichting(toelichting)
     _fill_office(wb.create_sheet(SHEET_OFFICE))

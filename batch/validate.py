@@ -205,8 +205,8 @@ def validate_table(table: Table, *, strict: bool = False) -> Result:
     """All rules, collected lazily into one Result. Never raises for bad data, never prints."""
     frame = _normalise(table)
     for issue in (*_schema_issues(frame), *_dga_issues(frame), *_cross_row_issues(frame)):
-        assert issue.row is not None
-        frame.issues[issue.row].append(issue)
+        if issue.row is not None:  # row rules always carry their row
+            frame.issues[issue.row].append(issue)
 
     order = {f.key: i for i, f in enumerate(FIELDS)}
     keys = list(frame.columns)
