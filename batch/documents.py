@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import jinja2
 
 DOCUMENTS_DIR = "aanmeldingen"
+MEDIA = ("html", "pdf")  # the order of a row's documents
 # Below these numbers of documents a pool costs more than it saves.
 POOL_MIN_PDF = 8
 POOL_MIN_HTML = 1_500
@@ -50,22 +51,19 @@ class _Worker:
         self.job = job
         self.env: jinja2.Environment = make_environment(job.templates_dir)
 
-    def run(self, indices: list[int]) -> list[tuple[int, list[str]]]:
-        from batch.render import document_basename, render_document
+    def run(self, indices: list[int]) -> int:
+        """Render and write the planned documents of these rows; returns how many rows were done."""
+        from batch.render import render_document
 
         job = self.job
-        done = []
         for index in indices:
             row = job.result.rows[index]
-            base = document_basename(row)
-            paths = []
-            for medium in job.formats:
+            for path in row.documents:
+                medium = path.rsplit(".", 1)[1]
                 source = render_document(self.env, row, job.result, mask_secrets=job.mask_secrets, medium=medium)
                 data: str | bytes = source if medium == "html" else _pdf(source, row.row, row.werkgeverscode, job)
-                write_private(job.folder / f"{base}.{medium}", data)
-                paths.append(f"{DOCUMENTS_DIR}/{base}.{medium}")
-            done.append((index, paths))
-        return done
+                write_private(job.folder / path.split("/", 1)[1], data)
+        return len(indices)
 
 
 def _pdf(source: str, row: int, code: str | None, job: DocumentJob) -> bytes:
@@ -89,7 +87,7 @@ def _start_worker(job: DocumentJob) -> None:
     _worker = _Worker(job)
 
 
-def _run_chunk(indices: list[int]) -> list[tuple[int, list[str]]]:
+def _run_chunk(indices: list[int]) -> int:
     if _worker is None:  # only a pool initialised by _start_worker calls this
         raise RuntimeError("document worker not started")
     return _worker.run(indices)
@@ -113,33 +111,49 @@ def _worker_count(job: DocumentJob, count: int, jobs: int) -> int:
     return max(1, min(jobs, count // threshold))
 
 
-def write_documents(job: DocumentJob, *, jobs: int, progress: Progress) -> None:
-    """Write every valid row's documents into job.folder and record their paths on the rows."""
-    indices = [i for i, row in enumerate(job.result.rows) if row.status == "valid"]
+def plan_documents(result: Result, formats: tuple[str, ...]) -> list[int]:
+    """Name every valid row's documents (in the order of `formats`) before any is written, so the
+    reports can link to them while they are being made. Returns the indices of those rows."""
+    from batch.render import document_basename
+
+    indices = []
+    for index, row in enumerate(result.rows):
+        if row.status == "valid":
+            base = document_basename(row)
+            row.documents = [f"{DOCUMENTS_DIR}/{base}.{medium}" for medium in MEDIA if medium in formats]
+            indices.append(index)
+    return indices
+
+
+def write_documents(job: DocumentJob, *, jobs: int, progress: Progress,
+                    meanwhile: Callable[[], None] = lambda: None) -> None:
+    """Write the planned documents into job.folder. `meanwhile` runs in this process while a pool of
+    workers renders (or before the documents, without a pool); every document exists on return."""
+    indices = [i for i, row in enumerate(job.result.rows) if row.documents]
     progress.start(len(indices) * len(job.formats), "Aanmeldingen schrijven")
     workers = _worker_count(job, len(indices), jobs)
     chunks = _chunks(indices, workers, largest=4 if "pdf" in job.formats else 64)
-    for finished in _execute(job, chunks, workers):
-        for index, paths in finished:
-            job.result.rows[index].documents = paths
-        progress.advance(len(finished) * len(job.formats))
+    if workers <= 1:
+        meanwhile()
+        worker = _Worker(job)
+        for chunk in chunks:
+            progress.advance(worker.run(chunk) * len(job.formats))
+    else:
+        _pooled(job, chunks, workers, progress, meanwhile)
     progress.finish()
 
 
-def _execute(job: DocumentJob, chunks: list[list[int]], workers: int) -> Iterable[list[tuple[int, list[str]]]]:
-    if workers <= 1:
-        worker = _Worker(job)
-        return (worker.run(chunk) for chunk in chunks)
-    return _pooled(job, chunks, workers)
-
-
-def _pooled(job: DocumentJob, chunks: list[list[int]], workers: int) -> Iterator[list[tuple[int, list[str]]]]:
+def _pooled(job: DocumentJob, chunks: list[list[int]], workers: int, progress: Progress,
+            meanwhile: Callable[[], None]) -> None:
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                              initargs=(job,)) as pool:
         try:
-            yield from pool.map(_run_chunk, chunks)
+            done = pool.map(_run_chunk, chunks)  # submits every chunk now
+            meanwhile()
+            for rows in done:
+                progress.advance(rows * len(job.formats))
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batch.documents import DOCUMENTS_DIR, DocumentJob, default_jobs, write_documents
+from batch.documents import DOCUMENTS_DIR, DocumentJob, default_jobs, plan_documents, write_documents
 from batch.errors import UnusableInput
 from batch.files import DIR_MODE, FILE_MODE, write_private
 from batch.model import Result
@@ -139,9 +139,10 @@ def write_output(source: Path, target: Path, options: Options, *, progress: Prog
         staging.chmod(DIR_MODE)
         docs = staging / DOCUMENTS_DIR
         docs.mkdir(mode=DIR_MODE)
+        plan_documents(result, options.formats)
         job = DocumentJob(result, docs, options.formats, options.mask_secrets, options.templates_dir)
-        write_documents(job, jobs=options.jobs or default_jobs(), progress=progress)
-        _write_reports(env, result, source, staging)
+        write_documents(job, jobs=options.jobs or default_jobs(), progress=progress,
+                        meanwhile=lambda: _write_reports(env, result, source, staging))
         if not foreign:  # the marker claims the whole folder; a forced run into someone's folder does not
             write_private(staging / MARKER, f"asr-batch {result.tool_version}\n")
         write_private(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")

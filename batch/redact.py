@@ -2,34 +2,87 @@
 
 The reader remembers every Client Secret it sees; `redact` replaces each occurrence by a mask. Documents
 for a.s.r. are the only output that bypasses it, because a.s.r. needs the secret.
+
+A few secrets are searched with `str.replace` (C speed). Thousands of them (one Web API user per
+werkgever) would make that quadratic, so then the text is cut into runs of characters that occur in
+secrets, and only runs at least as long as the shortest secret are searched, window by window, in a set.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 MASK = "********"
+FEW = 32  # up to this many secrets, plain replacement is fastest
+
 _secrets: set[str] = set()
+
+
+@dataclass(frozen=True)
+class _Index:
+    runs: re.Pattern[str]  # runs of characters that occur in some secret
+    lengths: tuple[int, ...]  # distinct secret lengths, longest first
+    shortest: int
+
+
+_index: _Index | None = None
 
 
 def remember(value: str | None) -> None:
     """Mark a value as secret. Very short values are masked too: a secret is a secret."""
+    global _index
     if value and value.strip():
-        _secrets.add(value.strip())
+        secret = value.strip()
+        if secret not in _secrets:
+            _secrets.add(secret)
+            _index = None
+
+
+def _build_index() -> _Index:
+    characters = "".join(sorted({c for s in _secrets for c in s}))
+    lengths = tuple(sorted({len(s) for s in _secrets}, reverse=True))
+    return _Index(re.compile(f"[{re.escape(characters)}]+"), lengths, lengths[-1])
+
+
+def _redact_run(run: str, index: _Index) -> str:
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while position < len(run):
+        for length in index.lengths:  # longest first, so a secret containing another is masked whole
+            if run[position:position + length] in _secrets:
+                spans.append((position, position + length))
+                position += length
+                break
+        else:
+            position += 1
+    if not spans:
+        return run
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [run[last:start], MASK]
+        last = end
+    return "".join(pieces) + run[last:]
 
 
 def redact(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
-
-
-def mask_secret(secret: str | None) -> str | None:
-    """The secret as a document shows it under --mask-secrets: only its last 4 characters."""
-    if not secret:
-        return secret
-    return "•" * 8 + secret[-4:] if len(secret) > 4 else "•" * 8
+    global _index
+    if not _secrets:
+        return text
+    if len(_secrets) <= FEW:
+        for secret in sorted(_secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+    if _index is None:
+        _index = _build_index()
+    index = _index
+    return index.runs.sub(
+        lambda m: _redact_run(m.group(), index) if len(m.group()) >= index.shortest else m.group(), text)
 
 
 def forget_all() -> None:
     """For tests: start with no known secrets."""
+    global _index
     _secrets.clear()
+    _index = None

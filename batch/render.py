@@ -186,10 +186,15 @@ class Line(NamedTuple):
     kopieer: bool
     id: str
     sub: bool
+    klasse: str  # CSS class of the value: identifiers are set in a monospaced font
+
+
+_MONOSPACED = frozenset({"client_id", "client_secret"})
 
 
 def _line(key: str, label: str, value: str | None, *, copy: bool = True, sub: bool = False) -> Line:
-    return Line(key, label, value, copy and bool(value), f"w-{key.replace('_', '-')}", sub)
+    klasse = "waarde code" if key in _MONOSPACED else "waarde"
+    return Line(key, label, value, copy and bool(value), f"w-{key.replace('_', '-')}", sub, klasse)
 
 
 def _dgas(row: RowResult) -> list[Dga]:

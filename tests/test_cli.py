@@ -126,10 +126,16 @@ def test_text_file_renamed_xlsx_exits_2(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["werkgevers.xls", "werkgevers.xlsx"])
-def test_legacy_or_encrypted_ole_file_exits_2_naming_xls_and_password(tmp_path: Path, name: str) -> None:
+def test_legacy_ole_file_exits_2_naming_xls_and_how_to_save(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(OLE_MAGIC + bytes(4096))
-    assert_unusable(run_cli("validate", path), ".xls", "wachtwoord")
+    assert_unusable(run_cli("validate", path), ".xls", "Opslaan als")
+
+
+def test_encrypted_workbook_exits_2_naming_the_password(tmp_path: Path) -> None:
+    path = tmp_path / "beveiligd.xlsx"
+    path.write_bytes(OLE_MAGIC + bytes(512) + "EncryptedPackage".encode("utf-16-le") + bytes(512))
+    assert_unusable(run_cli("validate", path), "wachtwoord")
 
 
 def test_zip_that_is_no_workbook_exits_2(tmp_path: Path) -> None:
