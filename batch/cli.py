@@ -47,12 +47,20 @@ def _fail(message: str) -> None:
     click.echo(redact(message), err=True)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """--debug shows library warnings, through the redaction point like everything else."""
+    _fail(warnings.formatwarning(message, category, filename, lineno, line).rstrip())
+
+
 def _guarded(func: Callable[..., int]) -> Callable[..., None]:
     """Run a command body; turn every failure into a Dutch message and the contract's exit code."""
 
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _install_signal_handlers()
-        if not Context.debug:
+        if Context.debug:
+            warnings.showwarning = _show_warning
+        else:
             warnings.simplefilter("ignore")  # library warnings are not the office's to read
         try:
             code = func(*args, **kwargs)
@@ -62,10 +70,10 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
                 _fail(f"Oplossing: {exc.fix}")
             code = exc.exit_code
         except KeyboardInterrupt:
-            _fail("asr-batch: afgebroken (Ctrl-C); een eerdere uitvoermap is ongewijzigd gebleven.")
+            _fail("asr-batch: afgebroken (Ctrl-C); een uitvoermap wordt alleen vervangen door een volledige run.")
             code = 130
         except Terminated:
-            _fail("asr-batch: gestopt (SIGTERM); een eerdere uitvoermap is ongewijzigd gebleven.")
+            _fail("asr-batch: gestopt (SIGTERM); een uitvoermap wordt alleen vervangen door een volledige run.")
             code = 143
         except Exception as exc:  # the user never sees a traceback unless asked
             if Context.debug:

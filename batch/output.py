@@ -43,8 +43,17 @@ class Options:
     jobs: int | None = None  # worker processes for the documents; None: all cores
 
 
+def _recover(target: Path) -> None:
+    """A run killed between the two renames of the swap left the previous output as `.NAME.vorige`:
+    put it back, so that nothing is lost."""
+    old = target.with_name(f".{target.name}.vorige")
+    if old.is_dir() and not target.exists():
+        os.replace(old, target)
+
+
 def _check_target(target: Path, source: Path, force: bool) -> bool:
     """Whether target holds someone else's files (only allowed with --force). Raises when unusable."""
+    _recover(target)
     if target.exists() and not target.is_dir():
         raise UnusableInput(f"De uitvoermap '{target}' is een bestand, geen map.", "Kies met -o een andere map.")
     resolved = target.resolve()
@@ -82,16 +91,25 @@ def _staging(target: Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Ctrl-C or SIGTERM during the swap is delivered after it, so the folder is never half swapped."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to block
+    """Ctrl-C or SIGTERM during the swap is acted on after it, so the folder is never half swapped.
+
+    Python runs signal handlers in the main thread whichever thread the OS delivers to (numpy starts
+    threads), so the handlers are swapped for ones that only take note; the noted signal is re-raised
+    through the original handler when the swap is done."""
+    noted: list[int] = []
+    wanted = [s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None]
+    try:
+        previous = {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in wanted}
+    except ValueError:  # not the main thread: nothing can be deferred here
         yield
         return
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if noted:
+            signal.raise_signal(noted[0])
 
 
 def _swap_in(staging: Path, target: Path, foreign: bool) -> None:

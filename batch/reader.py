@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import html
+import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 from python_calamine import CalamineError, CalamineWorkbook
 
 from batch.catalogue import Issue, make_issue
@@ -132,13 +135,42 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
+def _read_entry(archive: zipfile.ZipFile, entry: str) -> bytes | None:
+    """A part of the workbook, None when absent; a damaged part makes the file unusable."""
+    try:
+        return archive.read(entry)
+    except KeyError:
+        return None
+    except (zipfile.BadZipFile, OSError, zlib.error, EOFError, NotImplementedError):
+        raise UnusableInput(
+            f"'{Path(archive.filename or '').name}' is beschadigd: het onderdeel {entry} is niet leesbaar.",
+            "Open het bestand in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).",
+        ) from None
+
+
+def _parse_xml(data: bytes, entry: str) -> ElementTree.Element | None:
+    try:
+        return ElementTree.fromstring(data)
+    except DefusedXmlException:
+        raise UnusableInput(
+            f"De werkmap bevat in {entry} XML-entiteiten of een DTD; een gewone Excel-werkmap heeft die niet, "
+            "en asr-batch weigert ze om veiligheidsredenen.",
+            "Sla de werkgevers op in een nieuwe werkmap uit Excel (.xlsx), of maak er een met `asr-batch template`.",
+        ) from None
+    except ElementTree.ParseError:
+        return None
+
+
 def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> the zip entry of its XML, from workbook.xml and its relationships."""
-    try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return {}
+    parts = {}
+    for entry in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        data = _read_entry(archive, entry)
+        parsed = _parse_xml(data, entry) if data is not None else None
+        if parsed is None:
+            return {}
+        parts[entry] = parsed
+    workbook, rels = parts["xl/workbook.xml"], parts["xl/_rels/workbook.xml.rels"]
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG_REL}Relationship")}
     paths: dict[str, str] = {}
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
@@ -167,14 +199,69 @@ def column_index(letters: str) -> int:
     return number - 1
 
 
-def _special_cells(archive: zipfile.ZipFile, entry: str | None) -> dict[tuple[int, int], Cell]:
+# A value cell beyond the sheet area asr-batch reads: a row past MAX_ROWS plus room for title rows, or a
+# column past CZ (104). calamine holds the whole used range in memory, so one stray value in XFD1048576
+# would ask for 17 billion cells. Such cells that are blank to the user (a space, an empty string) are
+# cut from the sheet before calamine sees it; any other one makes the file unusable, naming the cell.
+MAX_COLUMNS = 104
+_FAR_CELL = re.compile(
+    rb'<(?:\w+:)?c\b([^>]*?\br="((?:[A-Z]{3}|[D-Z][A-Z])[0-9]+|[A-Z]{1,2}(?:[0-9]{7,}|1[1-9][0-9]{4}|[2-9][0-9]{5}))"'
+    rb'[^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
+_TEXT = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>(.*?)</(?:\w+:)?(?:v|t)>", re.S)
+_SHARED = re.compile(rb"<(?:\w+:)?si\b[^>]*>(.*?)</(?:\w+:)?si>", re.S)
+_TAG = re.compile(rb"<[^>]+>")
+
+
+def _shared_string(archive: zipfile.ZipFile, index: int) -> str:
+    data = _read_entry(archive, "xl/sharedStrings.xml") or b""
+    for number, match in enumerate(_SHARED.finditer(data)):
+        if number == index:
+            return html.unescape(_TAG.sub(b"", match.group(1)).decode("utf-8", "replace"))
+    return ""
+
+
+def _far_cell_is_blank(archive: zipfile.ZipFile, attrs: bytes, inner: bytes) -> bool:
+    if _FORMULA.search(inner):
+        return False
+    kind = _TYPE.search(attrs)
+    cell_type = kind.group(1) if kind else b"n"
+    texts = [html.unescape(m.group(1).decode("utf-8", "replace")) for m in _TEXT.finditer(inner)]
+    if cell_type == b"s":
+        return all(t.strip().isdigit() and not clean_text(_shared_string(archive, int(t))) for t in texts)
+    if cell_type in (b"str", b"inlineStr"):
+        return not clean_text("".join(texts))
+    return not any(t.strip() for t in texts)
+
+
+def _trim_far_cells(archive: zipfile.ZipFile, xml: bytes | None, sheet: str) -> bytes | None:
+    """The sheet XML without far-away blank cells (None when there are none); refuses a far value."""
+    if xml is None or _FAR_CELL.search(xml) is None:
+        return None
+    for match in _FAR_CELL.finditer(xml):
+        if not _far_cell_is_blank(archive, match.group(1), match.group(3)):
+            cell = match.group(2).decode()
+            raise UnusableInput(
+                f"Tabblad '{sheet}' heeft een waarde in cel {cell}, ver buiten een lijst met werkgevers "
+                f"(asr-batch leest hoogstens {MAX_ROWS:_} rijen en {MAX_COLUMNS} kolommen).".replace("_", "."),
+                f"Maak cel {cell} leeg (Ctrl+End in Excel toont de laatste gebruikte cel), of splits het bestand.",
+            )
+    return _FAR_CELL.sub(b"", xml)
+
+
+def _with_entry(archive: zipfile.ZipFile, entry: str, data: bytes) -> CalamineWorkbook:
+    """The workbook with one part replaced, opened from memory (rare: only for trimmed sheets)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in archive.infolist():
+            copy.writestr(info.filename, data if info.filename == entry else _read_entry(archive, info.filename) or b"")
+    buffer.seek(0)
+    return CalamineWorkbook.from_filelike(buffer)
+
+
+def _special_cells(xml: bytes | None) -> dict[tuple[int, int], Cell]:
     """Cells calamine reads as empty but are not: Excel error values (#N/A...) and formulas whose
     result was never saved. Keyed by (Excel row, 0-based column). Scans only sheets that have any."""
-    if not entry:
-        return {}
-    try:
-        xml = archive.read(entry)
-    except KeyError:
+    if xml is None:
         return {}
     if b"<f" not in xml and b":f" not in xml and b't="e"' not in xml:
         return {}
@@ -294,9 +381,19 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
                         workbook: CalamineWorkbook) -> Table:
     names = list(workbook.sheet_names)
 
+    entries = _sheet_paths(archive)
+    xml_of: dict[str, bytes | None] = {}
+
     def load(name: str) -> list[list[object]]:
+        entry = entries.get(name)
+        xml_of[name] = _read_entry(archive, entry) if entry else None
+        trimmed = _trim_far_cells(archive, xml_of[name], name)
         try:
-            sheet = workbook.get_sheet_by_name(name)
+            if trimmed is not None and entry is not None:
+                xml_of[name] = trimmed
+                sheet = _with_entry(archive, entry, trimmed).get_sheet_by_name(name)
+            else:
+                sheet = workbook.get_sheet_by_name(name)
             return [list(r) for r in sheet.to_python(skip_empty_area=False)]
         except CalamineError as exc:
             raise UnusableInput(
@@ -339,9 +436,13 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
                 f"{MAX_ROWS:,} per keer.".replace(",", "."),
                 "Splits de werkgevers over meer bestanden.",
             )
-    special = _special_cells(archive, _sheet_paths(archive).get(sheet))
+    special = _special_cells(xml_of.pop(sheet, None))
+    xml_of.clear()
 
     first = header_row + 1
+    last_special = max((number for number, _ in special), default=0)
+    if last_special >= first + len(data_rows):  # calamine's range ends at the last cell with a value
+        data_rows = data_rows + [[] for _ in range(last_special - first - len(data_rows) + 1)]
     raw: dict[str, list[object]] = {}
     for key, column in columns.items():
         index = column.index

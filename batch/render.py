@@ -7,6 +7,7 @@ here, so the overview and the error report cannot reach a Client Secret even whe
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import traceback
 from datetime import datetime
@@ -361,7 +362,9 @@ def render_error_report(env: jinja2.Environment, result: Result) -> str:
 
 def document_basename(row: RowResult) -> str:
     """`<werkgeverscode>-<slug of the name>`, safe as a file name on every platform (no extension)."""
-    code = slugify(row.werkgeverscode, fallback="", max_length=40)
+    code = slugify(row.werkgeverscode, fallback="", max_length=1000)
+    if len(code) > 40:  # never cut a code short: two werkgevers would share a file
+        code = f"{code[:30]}-{hashlib.sha256(code.encode()).hexdigest()[:9]}"
     name = slugify(row.naam)
     return f"{code}-{name}" if code else name
 

@@ -173,3 +173,7 @@ def run_cli(*args: object) -> CliResult:
     """Invoke `asr-batch` in-process. Click keeps the streams apart: `.stdout` is the data, `.stderr` the
     talk, `.output` both interleaved as a terminal would show them."""
     return CliRunner().invoke(main, [str(a) for a in args], prog_name="asr-batch")
+
+
+# tests/fuzz holds an atheris harness that is run by hand (see its docstring), never by pytest.
+collect_ignore = ["fuzz"]
