@@ -147,6 +147,10 @@ def _pooled(job: DocumentJob, chunks: list[list[int]], workers: int, progress: P
             meanwhile: Callable[[], None]) -> None:
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
+    if method == "fork" and "pdf" in job.formats:
+        from batch.pdf import prepare
+
+        prepare()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                              initargs=(job,)) as pool:
         try:

@@ -98,6 +98,12 @@ def _fonts() -> _Fonts:
         return _Fonts({}, frozenset(), paths)
 
 
+def prepare() -> None:
+    """Do the once-per-process work (font subsetting, imports) now: called before forking workers, so
+    each inherits it instead of repeating it (about 0.7 s per process)."""
+    _fonts()
+
+
 def _register_fonts(pdf: FPDF, text: str) -> None:
     fonts = _fonts()
     if fonts.data and not (set(text) - fonts.covered - {"\n", "\r", "\t"}):

@@ -1,0 +1,260 @@
+"""Measure the performance targets of issue 4 side by side: each figure is a ratio A / B of two whole commands.
+
+A and B run as subprocesses in alternating pairs (A, B, A, B, ...); a figure reports the medians of A and B,
+their ratio and the min–max of the per-pair ratios. It always exits 0: it is a measurement, not a test.
+
+    python benchmarks/run.py [--pairs 5] [--quick] [--linearity] [--out benchmarks/results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work"  # git-ignored
+SEED = 20261129
+BIN = Path(sys.executable).parent
+
+
+class BenchError(Exception):
+    """A command failed or exited with an unexpected code; the figure is reported as an error."""
+
+
+@dataclass
+class Cmd:
+    argv: list[str]
+    cwd: Path | None = None
+    expect: int = 0
+    fresh: Path | None = None  # output folder deleted before every run, outside the timed region
+
+
+@dataclass
+class Figure:
+    name: str
+    a: Cmd
+    b: Cmd
+    bound: float
+    pairs: int
+    memory: bool = False  # peak RSS in KB instead of wall-clock seconds
+    at_least: bool = False  # the bound is a minimum (PDF speed-up), not a maximum
+    a_values: list[float] = field(default_factory=list)
+    b_values: list[float] = field(default_factory=list)
+    error: str = ""
+
+
+def script(name: str) -> str:
+    """A console script of this venv, as users run it."""
+    found = shutil.which(name, path=str(BIN))
+    if found is None:
+        raise SystemExit(f"run.py: '{name}' not found next to {sys.executable}; install the project in this venv.")
+    return found
+
+
+def workload(rows: int) -> Path:
+    """The clean workbook of `rows` werkgevers; regenerated only if missing or made by another generator."""
+    from workload import write_workload
+
+    import batch.fields
+
+    path = WORK / f"werkgevers-{rows}.xlsx"
+    stamp = path.with_suffix(".json")
+    generator = hashlib.sha256((HERE / "workload.py").read_bytes() + Path(batch.fields.__file__).read_bytes())
+    wanted = {"rows": rows, "seed": SEED, "generator": generator.hexdigest()[:16]}
+    if path.exists() and stamp.exists():
+        recorded = json.loads(stamp.read_text())
+        if recorded.pop("bytes", None) == path.stat().st_size and recorded == wanted:
+            return path
+    print(f"generating {path.name} ...", file=sys.stderr, flush=True)
+    WORK.mkdir(exist_ok=True)
+    partial = path.with_name(f"partial-{path.name}")
+    write_workload(partial, rows, seed=SEED)
+    partial.replace(path)
+    stamp.write_text(json.dumps({**wanted, "bytes": path.stat().st_size}))
+    return path
+
+
+def check_exit(cmd: Cmd, code: int) -> None:
+    if code != cmd.expect:
+        raise BenchError(f"exit {code} (expected {cmd.expect}) from: {' '.join(cmd.argv)}")
+
+
+def seconds(cmd: Cmd) -> float:
+    if cmd.fresh is not None:
+        shutil.rmtree(cmd.fresh, ignore_errors=True)
+    start = time.perf_counter()
+    done = subprocess.run(cmd.argv, cwd=cmd.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    check_exit(cmd, done.returncode)
+    return elapsed
+
+
+def peak_kb(cmd: Cmd) -> float:
+    # ru_maxrss of RUSAGE_CHILDREN is the maximum over every child ever waited for, so each measurement
+    # runs in a fresh intermediate process (--measure-rss) whose only child is the command.
+    done = subprocess.run([sys.executable, __file__, "--measure-rss", "--", *cmd.argv], cwd=cmd.cwd,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"--measure-rss failed: {done.stderr.strip()}")
+    code, kb = done.stdout.split()
+    check_exit(cmd, int(code))
+    return float(kb)
+
+
+def measure_rss(argv: list[str]) -> int:
+    """--measure-rss mode: run one command, print its exit code and peak RSS in KB (Linux units)."""
+    import resource
+
+    code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return 0
+
+
+def run_figure(figure: Figure) -> None:
+    measure: Callable[[Cmd], float] = peak_kb if figure.memory else seconds
+    print(f"{figure.name}: {figure.pairs} pair(s)", file=sys.stderr, flush=True)
+    try:
+        for _ in range(figure.pairs):
+            figure.a_values.append(measure(figure.a))
+            figure.b_values.append(measure(figure.b))
+    except BenchError as error:
+        figure.error = str(error)
+        print(f"  error: {error}", file=sys.stderr)
+
+
+def figures(pairs: int, big_pairs: int, linearity: bool, memory: bool) -> list[Figure]:
+    asr, py = script("asr-batch"), sys.executable
+    w10k, pdfs = workload(10_000), workload(60)
+    out = WORK / "out"
+    # frictionless runs in the workload's folder on a relative name (it refuses absolute paths as "not safe"),
+    # on the Werkgevers sheet (by default it would check the first sheet, the small office sheet): same file,
+    # same data. Empty trailing Opmerkingen cells count as "missing-cell" errors, and after its default
+    # --limit-errors of 1000 it stops reading, i.e. after 1,000 of 10,000 rows; skipping that one error type
+    # makes it check every row, and the clean file is then VALID (exit 0).
+    frictionless = Cmd([script("frictionless"), "validate", w10k.name, "--sheet", "Werkgevers",
+                        "--skip-errors", "missing-cell"], cwd=w10k.parent)
+
+    def html(path: Path) -> Cmd:
+        return Cmd([asr, "process", str(path), "--format", "html", "-o", str(out), "-q"], fresh=out)
+
+    def pdf(jobs: int) -> Cmd:
+        return Cmd([asr, "process", str(pdfs), "--format", "pdf", "-j", str(jobs), "-o", str(out), "-q"], fresh=out)
+
+    chosen = [
+        Figure("`asr-batch validate` / `frictionless validate` (10k)", Cmd([asr, "validate", str(w10k), "-q"]),
+               frictionless, 0.5, pairs),
+        Figure("`process --format html` / `frictionless validate` (10k)", html(w10k), frictionless, 1.0, pairs),
+        Figure("`process --format html` / floor script (10k)", html(w10k),
+               Cmd([py, str(HERE / "floor.py"), str(w10k), str(out)], fresh=out), 2.5, pairs),
+        Figure("`asr-batch --help` / `python -c \"import click\"`", Cmd([asr, "--help"]),
+               Cmd([py, "-c", "import click"]), 2.5, pairs),
+    ]
+    if linearity or memory:
+        w100k = workload(100_000)
+        if linearity:
+            chosen.append(Figure("`process --format html` 100k / 10k rows", html(w100k), html(w10k), 12, big_pairs))
+    chosen.append(Figure("PDF docs/s with 2 cores / 1 core: time `-j 1` / time `-j 2` (60 rows)",
+                         pdf(1), pdf(2), 1.7, pairs, at_least=True))
+    if memory:
+        reader = "import sys, pandas as pd; pd.read_excel(sys.argv[1], sheet_name='Werkgevers', engine='calamine')"
+        chosen.append(Figure("peak RSS: `validate` 100k / pandas `read_excel(engine='calamine')`",
+                             Cmd([asr, "validate", str(w100k), "-q"]), Cmd([py, "-c", reader, str(w100k)]),
+                             3, big_pairs, memory=True))
+    return chosen
+
+
+def machine() -> str:
+    model = ""
+    if shutil.which("lscpu"):
+        lines = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+        model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name")), "")
+    load = f", load {os.getloadavg()[0]:.2f} at start" if hasattr(os, "getloadavg") else ""
+    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return (f"{now}; {platform.platform()}; Python {platform.python_version()}; {os.cpu_count()} CPUs"
+            f"{f' ({model})' if model else ''}{load}; asr-batch {version('asr-batch')}, "
+            f"frictionless {version('frictionless')}, pandas {version('pandas')}")
+
+
+def value(figure: Figure, values: list[float]) -> str:
+    middle = statistics.median(values)
+    return f"{middle / 1024:.0f} MB" if figure.memory else f"{middle:.2f} s"
+
+
+def row(figure: Figure) -> str:
+    bound = f"{'≥' if figure.at_least else '≤'} {figure.bound:g}"
+    if figure.error or not figure.a_values:
+        return f"| {figure.name} | – | – | – | {bound} | ERROR: {figure.error or 'no measurement'} |"
+    ratio = statistics.median(figure.a_values) / statistics.median(figure.b_values)
+    per_pair = [a / b for a, b in zip(figure.a_values, figure.b_values, strict=True)]
+    ok = ratio >= figure.bound if figure.at_least else ratio <= figure.bound
+    return (f"| {figure.name} | {value(figure, figure.a_values)} | {value(figure, figure.b_values)} | "
+            f"{ratio:.2f} ({min(per_pair):.2f}–{max(per_pair):.2f}) | {bound} | {'PASS' if ok else 'FAIL'} |")
+
+
+def table(done: list[Figure], header: str, notes: list[str]) -> str:
+    pairs = sorted({figure.pairs for figure in done})
+    lines = [f"Machine: {header}", "",
+             f"Median of {'/'.join(map(str, pairs))} alternating pair(s) A, B per figure; ratio = median A / median B "
+             "(min–max over the pairs).", "",
+             "| figure (A / B) | A median | B median | ratio (min–max) | bound | ok |",
+             "| --- | ---: | ---: | --- | --- | --- |",
+             *(row(figure) for figure in done), ""]
+    return "\n".join(lines + [f"- {note}" for note in notes]) + "\n"
+
+
+NOTES = [
+    "frictionless: `frictionless validate <name>.xlsx --sheet Werkgevers --skip-errors missing-cell` in the "
+    "workload's folder. Same file and data: relative name because absolute paths are refused as 'not safe'; "
+    "`--sheet` because the first sheet is the office sheet; `--skip-errors missing-cell` because every empty "
+    "trailing Opmerkingen cell is a 'missing-cell' error and its default error limit (1000) would make it stop "
+    "after 1,000 of the 10,000 rows.",
+    "floor: `python benchmarks/floor.py` (python-calamine read + one tiny autoescaped Jinja2 HTML file per row).",
+    "Workloads: `benchmarks/workload.py`, seed 20261129, ~30% with a DGA, credentials on the office sheet.",
+]
+
+
+def main(argv: list[str]) -> int:
+    if argv[:2] == ["--measure-rss", "--"]:  # internal mode, see peak_kb()
+        return measure_rss(argv[2:])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=None, help="alternating pairs per figure (default 5; 2 quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 pairs, 1 pair at 100k rows, no 100k linearity run unless --linearity")
+    parser.add_argument("--linearity", action="store_true", help="with --quick: run the 100k linearity figure too")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table to this Markdown file")
+    args = parser.parse_args(argv)
+    pairs = args.pairs or (2 if args.quick else 5)
+    if pairs < 1:
+        parser.error("--pairs must be at least 1")
+    big_pairs = min(pairs, 1) if args.quick else pairs
+    memory = sys.platform.startswith("linux")
+    notes = NOTES + ([] if memory else ["peak RSS figure skipped: ru_maxrss is only comparable on Linux."])
+    header = machine()
+    done = figures(pairs, big_pairs, linearity=args.linearity or not args.quick, memory=memory)
+    for figure in done:
+        run_figure(figure)
+    shutil.rmtree(WORK / "out", ignore_errors=True)
+    report = table(done, header, notes)
+    print(report)
+    if args.out:
+        args.out.write_text(f"# Performance, as last measured\n\n{report}\n"
+                            f"Reproduce: `python benchmarks/run.py {' '.join(argv)}`\n",
+                            encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
