@@ -34,35 +34,42 @@ CATALOGUE: dict[str, Code] = {
              "'{column}' is leeg.",
              "Vul '{column}' in; dit veld is verplicht."),
         Code("verplicht_standaard", E, "Verplicht veld is leeg",
-             "'{column}' is leeg en tabblad Salarisverwerker geeft geen standaardwaarde.",
+             "'{column}' is leeg en op tabblad Salarisverwerker is geen standaardwaarde voor '{column}' ingevuld.",
              "Vul '{column}' in deze rij in, of vul de standaard '{column}' in op tabblad Salarisverwerker."),
         Code("alleen_cijfers", E, "Alleen cijfers toegestaan",
              "'{column}' moet uit cijfers bestaan, maar is '{value}'.",
-             "Laat letters, spaties en leestekens weg, bijvoorbeeld 1001."),
+             "Laat letters, spaties en leestekens weg, bijvoorbeeld {example}."),
         Code("spatie", E, "Spatie in waarde",
-             "'{column}' bevat een spatie of ander witruimteteken.",
-             "Kopieer de waarde opnieuw uit Exact (tabblad 'Web API gebruiker'), zonder spaties."),
+             "'{column}' bevat een spatie, tab of regeleinde.",
+             "Kopieer de waarde opnieuw uit Exact (Onderhoud → Systeembeheer → Toegangsbeheer, tabblad "
+             "'Web API gebruiker'), zonder spaties."),
+        Code("te_kort", E, "Waarde te kort",
+             "'{column}' is te kort voor een waarde uit Exact (bijvoorbeeld '-' of 'nvt').",
+             "Kopieer '{column}' uit Exact (Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Web API gebruiker'), "
+             "of laat de cel leeg; dan geldt de standaard van tabblad Salarisverwerker."),
         Code("ja_nee", E, "Geen Ja of Nee",
              "'{column}' moet Ja of Nee zijn, maar is '{value}'.",
-             "Kies Ja of Nee uit de keuzelijst."),
+             "Vul Ja of Nee in (of kies uit de keuzelijst)."),
         Code("verloning_onbekend", E, "Onbekende verloning",
              "'{column}' is '{value}'; dat is geen verloningsperiode die asr-batch herkent.",
-             "Kies Maandelijks of 4-wekelijks uit de keuzelijst."),
+             "Vul Maandelijks of 4-wekelijks in (of kies uit de keuzelijst)."),
         Code("verloning_niet_ondersteund", E, "Verloning niet mogelijk bij a.s.r.",
              "'{column}' is '{value}', maar a.s.r. ondersteunt alleen maandelijkse en 4-wekelijkse verloning.",
              "Kies Maandelijks of 4-wekelijks; een andere verloning kan niet via de salariskoppeling."),
         Code("kvk_formaat", E, "Ongeldig KvK-nummer",
              "'{column}' moet 8 cijfers zijn, maar is '{value}'.",
-             "Neem het KvK-nummer van 8 cijfers over uit het handelsregister, of laat de cel leeg."),
+             "Neem het KvK-nummer van 8 cijfers over uit het Handelsregister. Begint het met een 0? Zet de cel op "
+             "opmaak Tekst en typ het opnieuw, anders haalt Excel de 0 weg. Of laat de cel leeg."),
         Code("loonheffingennummer_formaat", E, "Ongeldig loonheffingennummer",
              "'{column}' moet 9 cijfers, de letter L en 2 cijfers zijn, maar is '{value}'.",
              "Schrijf het als 123456782L01, zonder spaties of punten, of laat de cel leeg."),
         Code("loonheffingennummer_elfproef", E, "Loonheffingennummer klopt niet",
-             "De 9 cijfers van '{column}' ('{value}') voldoen niet aan de elfproef; er zit een tikfout in.",
-             "Controleer het nummer op de loonaangifte of in Exact en typ het opnieuw over."),
+             "De 9 cijfers van '{column}' ('{value}') voldoen niet aan de elfproef; er zit waarschijnlijk een "
+             "tikfout in.",
+             "Controleer het nummer op de aangifte loonheffingen of in Exact en typ het opnieuw over."),
         Code("datum", E, "Datum op de verkeerde plek",
              "'{column}' bevat een datum ({value}); hier hoort {expected}.",
-             "Zet de cel op opmaak Tekst of Standaard en typ {expected}."),
+             "Zet de cel op opmaak Tekst of Standaard en typ opnieuw {expected}."),
         Code("formule_zonder_waarde", E, "Formule zonder berekende waarde",
              "'{column}' bevat een formule waarvan geen uitkomst is opgeslagen.",
              "Open het bestand in Excel, laat het herberekenen en sla het op; of vervang de formule door de waarde."),
@@ -74,27 +81,30 @@ CATALOGUE: dict[str, Code] = {
              "Zet de cel op opmaak Tekst en typ het nummer zonder komma of punt."),
         # --- DGA ------------------------------------------------------------------------------------
         Code("dga_naam_ontbreekt", E, "Naam DGA ontbreekt",
-             "DGA in verloning is Ja, maar '{column}' is leeg.",
-             "Vul de naam van elke DGA in (meer namen scheiden met ;), of zet DGA in verloning op Nee."),
+             "'{dga_column}' is Ja, maar {missing}.",
+             "Vul de naam van elke DGA in (meer namen scheiden met ;), of zet '{dga_column}' op Nee."),
         Code("dga_nummer_ontbreekt", E, "Medewerkersnummer DGA ontbreekt",
-             "DGA in verloning is Ja, maar '{column}' is leeg.",
+             "'{dga_column}' is Ja, maar {missing}.",
              "Vul het medewerkersnummer van elke DGA in, in dezelfde volgorde als de namen (scheiden met ;)."),
         Code("dga_aantal", E, "Aantal namen en nummers verschilt",
-             "Er staan {names} DGA-naam/namen maar {numbers} medewerkersnummer(s).",
-             "Geef bij elke DGA-naam precies één medewerkersnummer, in dezelfde volgorde, gescheiden met ;."),
+             "Het aantal DGA-namen ({names}) en het aantal medewerkersnummers ({numbers}) is niet gelijk.",
+             "Geef elke DGA precies één medewerkersnummer, in dezelfde volgorde als de namen. Scheid namen en "
+             "nummers met een puntkomma (;), niet met een komma."),
         Code("dga_overbodig", W, "DGA-gegevens bij DGA = Nee",
-             "DGA in verloning is Nee, maar '{column}' is ingevuld.",
-             "Zet DGA in verloning op Ja als er een DGA op de loonlijst staat; anders maakt u '{column}' leeg."),
+             "'{dga_column}' is Nee, maar '{column}' is ingevuld.",
+             "Zet '{dga_column}' op Ja als er een DGA op de loonlijst staat; anders maakt u '{column}' leeg."),
         Code("dga_bsn", W, "Medewerkersnummer lijkt op een BSN",
-             "Medewerkersnummer DGA '{value}' heeft 9 cijfers en voldoet aan de elfproef: het lijkt een BSN.",
-             "Gebruik het medewerkersnummer uit Exact; een BSN mag niet als medewerkersnummer worden gebruikt."),
+             "'{column}' bevat {value}: 9 cijfers die voldoen aan de elfproef, dus mogelijk een BSN.",
+             "Vul het medewerkersnummer uit Exact in, nooit een BSN (AVG). Is dit echt het medewerkersnummer, "
+             "dan kunt u deze waarschuwing negeren."),
         # --- across rows ------------------------------------------------------------------------------
         Code("dubbele_werkgeverscode", E, "Werkgeverscode komt vaker voor",
              "Werkgeverscode {value} staat ook in rij {others}.",
              "Elke werkgever hoort één keer in het bestand; verwijder de dubbele rij of corrigeer de code."),
         Code("secret_conflict", E, "Tweede Client Secret bij dezelfde Client ID",
-             "Deze Client ID heeft in rij {first} een ander Client Secret dan hier.",
-             "Eén Web API gebruiker heeft één Client Secret; neem het juiste secret over uit Exact in alle rijen."),
+             "Client ID is hetzelfde als in rij {first}, maar het Client Secret verschilt.",
+             "Eén Web API gebruiker heeft één Client Secret. Zoek het juiste Client Secret op in Exact (tabblad "
+             "'Web API gebruiker') en zet dat in alle rijen met deze Client ID."),
         # --- file level -------------------------------------------------------------------------------
         Code("kolom_onbekend", W, "Onbekende kolom",
              "Kolom '{column}' wordt niet herkend en wordt genegeerd.",
@@ -103,8 +113,10 @@ CATALOGUE: dict[str, Code] = {
              "Kolom '{column}' betekent hetzelfde als kolom '{first}'; alleen '{first}' wordt gelezen.",
              "Verwijder een van de twee kolommen."),
         Code("salarisverwerker_ontbreekt", W, "Tabblad Salarisverwerker ontbreekt",
-             "Het tabblad Salarisverwerker ontbreekt; de aanmeldingen krijgen geen kantoorgegevens.",
-             "Voeg het tabblad toe (zie asr-batch template) met naam, contactpersoon en e-mailadres."),
+             "Het tabblad Salarisverwerker ontbreekt: er zijn geen kantoorgegevens en geen standaard Client ID en "
+             "Client Secret.",
+             "Voeg het tabblad Salarisverwerker toe (neem het over uit een lege werkmap van asr-batch template) met "
+             "naam, contactpersoon, e-mailadres en de standaard Client ID en Client Secret."),
     )
 }
 
@@ -147,7 +159,8 @@ def make_issue(
     """Fill a catalogue entry with its position. A secret value is never put into the message."""
     entry = CATALOGUE[code]
     shown = None if secret else value
-    fill = {"column": column or "", "value": "***" if secret else (value or ""), **params}
+    fill = {"column": column or "", "value": "***" if secret else (value or ""), "dga_column": "DGA in verloning",
+            "example": "", "missing": "", **params}
     return Issue(
         severity=entry.severity,
         code=code,

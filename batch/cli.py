@@ -6,6 +6,7 @@ No business rule lives here. Data goes to stdout, talk to stderr.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 import warnings
@@ -70,7 +71,7 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
                 _fail(f"Oplossing: {exc.fix}")
             code = exc.exit_code
         except KeyboardInterrupt:
-            _fail("asr-batch: afgebroken (Ctrl-C); een uitvoermap wordt alleen vervangen door een volledige run.")
+            _fail("asr-batch: afgebroken (Ctrl+C); een uitvoermap wordt alleen vervangen door een volledige run.")
             code = 130
         except Terminated:
             _fail("asr-batch: gestopt (SIGTERM); een uitvoermap wordt alleen vervangen door een volledige run.")
@@ -100,7 +101,7 @@ def main(debug: bool) -> None:
     2. vul per werkgever één rij in
     3. asr-batch process werkgevers.xlsx   maakt per werkgever een aanmelding (HTML + PDF)
 
-    Exitcodes: 0 alles geldig; 1 minstens één rij ongeldig of geen werkgevers; 2 bestand onbruikbaar.
+    Afsluitcodes: 0 alles geldig; 1 minstens één rij ongeldig of geen werkgevers; 2 bestand onbruikbaar.
     """
     Context.debug = debug
 
@@ -205,8 +206,11 @@ def _usage_message(error: click.UsageError) -> str:
         name = error.param.get_error_hint(error.ctx) if error.param is not None and error.ctx else "waarde"
         return f"ongeldige waarde voor {name}: {error.message}"
     message = error.format_message()
-    if message.startswith("No such command"):
-        return f"onbekende opdracht {message.split(' ', 3)[-1].rstrip('.')}; kies template, validate of process."
+    unknown = re.search(r"No such command '([^']*)'", message)
+    if unknown:
+        guess = re.search(r"Did you mean '([^']*)'", message)
+        hint = f"; bedoelt u '{guess.group(1)}'?" if guess else "."
+        return f"onbekende opdracht '{unknown.group(1)}'{hint} Kies template, validate of process."
     return message
 
 

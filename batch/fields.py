@@ -96,7 +96,8 @@ FIELDS: tuple[Field, ...] = (
         need=Need.OFFICE_DEFAULT,
         kind=Kind.TOKEN,
         rule="no spaces inside",
-        help="Tabblad 'Web API gebruiker' in Exact. Leeg = de standaard van tabblad Salarisverwerker.",
+        help="In Exact: Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Web API gebruiker'. "
+             "Leeg = de standaard van tabblad Salarisverwerker.",
         example="a1b2c3d4-e5f6-4711-8899-aabbccddeeff",
         width=38,
     ),
@@ -108,7 +109,8 @@ FIELDS: tuple[Field, ...] = (
         need=Need.OFFICE_DEFAULT,
         kind=Kind.TOKEN,
         rule="no spaces inside; one Client ID has one secret throughout the file",
-        help="Tabblad 'Web API gebruiker' in Exact. Vertrouwelijk. Leeg = de standaard van tabblad Salarisverwerker.",
+        help="In Exact: Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Web API gebruiker'. Vertrouwelijk. "
+             "Leeg = de standaard van tabblad Salarisverwerker.",
         example="s3cr3t-Voorbeeld-9f8e7d",
         width=30,
         secret=True,
@@ -216,7 +218,7 @@ FIELDS: tuple[Field, ...] = (
         need=Need.NEVER,
         kind=Kind.TEXT,
         rule="free text, printed on the document",
-        help="Optioneel. Vrije tekst; komt op het aanmeldformulier.",
+        help="Optioneel. Vrije tekst; komt op het aanmeldingsdocument.",
         example="",
         width=40,
     ),
@@ -224,6 +226,9 @@ FIELDS: tuple[Field, ...] = (
 
 FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 SECRET_FIELDS: frozenset[str] = frozenset(f.key for f in FIELDS if f.secret)
+# Exact's Client IDs and Secrets are far longer; a shorter value ('-', 'nvt') is a placeholder: rejected by
+# validation, and not hunted for by the redaction (it would mask every '-' in a report).
+MIN_TOKEN_LENGTH = 8
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,7 @@ def write_output(source: Path, target: Path, options: Options, *, progress: Prog
     from batch.pipeline import check
     from batch.render import check_templates, make_environment
 
+    target = Path(os.path.abspath(target))  # "." and ".." have no name to put a staging folder beside
     env = make_environment(options.templates_dir)
     check_templates(env)  # a broken office template fails before anything is written
     result = check(source, strict=options.strict)

@@ -40,7 +40,7 @@ from batch.values import FORMULA_NO_VALUE, Cell, CellKind, clean_text, is_blank,
 HEADER_SCAN_ROWS = 50
 MAX_ROWS = 100_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
-FIX_TEMPLATE = "Gebruik de indeling van `asr-batch template`."
+FIX_TEMPLATE = "Maak een lege werkmap met de juiste indeling met de opdracht: asr-batch template werkgevers.xlsx"
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,11 @@ def _check_file(path: Path) -> bytes:
             "Sluit het bestand in Excel en controleer of u leesrechten hebt.",
         ) from None
     if not data:
-        raise UnusableInput(f"Het bestand '{path.name}' is leeg (0 bytes).", FIX_TEMPLATE)
+        raise UnusableInput(
+            f"Het bestand '{path.name}' is leeg (0 bytes).",
+            "Het bestand is waarschijnlijk niet goed opgeslagen of gekopieerd. Open de werkmap in Excel en sla hem "
+            "opnieuw op.",
+        )
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise UnusableInput(
@@ -305,7 +309,8 @@ def _suggest(header: str) -> str:
     by_norm = {normalise_header(f.header): f.header for f in FIELDS}
     close = difflib.get_close_matches(normalise_header(header), list(by_norm), n=1, cutoff=0.7)
     if close:
-        return f"Bedoelt u '{by_norm[close[0]]}'? Pas dan de kop aan; anders kan de kolom blijven of weg."
+        return (f"Bedoelt u '{by_norm[close[0]]}'? Pas dan de kop aan. Zo niet, dan mag de kolom blijven staan; "
+                "asr-batch slaat hem over.")
     return "Laat de kolom staan of verwijder hem; asr-batch gebruikt hem niet."
 
 
@@ -339,7 +344,7 @@ def _missing_columns_message(sheet: str, header_row: int, columns: dict[str, Col
     return UnusableInput(
         f"{noun} {names} {verb} op tabblad '{sheet}' (koprij {header_row}). "
         f"Gevonden koppen: {', '.join(repr(f) for f in found) or 'geen'}.",
-        f"Voeg de kolom toe of hernoem de kop. {FIX_TEMPLATE}",
+        f"Voeg de ontbrekende kolom(men) toe, of geef een bestaande kolom de juiste kop. {FIX_TEMPLATE}",
     )
 
 
@@ -366,11 +371,12 @@ def read_table(path: Path) -> Table:
     try:
         archive = zipfile.ZipFile(path)
         check_archive(archive, path.name)
-        workbook = CalamineWorkbook.from_path(str(path))
-    except (zipfile.BadZipFile, CalamineError, OSError, ValueError) as exc:
+        # From the bytes, not the path: calamine then goes by the content, not the extension, so a
+        # workbook saved as .xls by mistake is read too.
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (zipfile.BadZipFile, CalamineError, OSError, ValueError):
         raise UnusableInput(
-            f"'{path.name}' is geen leesbare Excel-werkmap; het bestand is beschadigd of onvolledig "
-            f"({type(exc).__name__}).",
+            f"'{path.name}' is geen leesbare Excel-werkmap; het bestand is beschadigd of onvolledig.",
             "Open het in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).",
         ) from None
     with archive, workbook:
@@ -395,9 +401,9 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
             else:
                 sheet = workbook.get_sheet_by_name(name)
             return [list(r) for r in sheet.to_python(skip_empty_area=False)]
-        except CalamineError as exc:
+        except CalamineError:
             raise UnusableInput(
-                f"Tabblad '{name}' van '{path.name}' kan niet worden gelezen ({type(exc).__name__}).",
+                f"Tabblad '{name}' van '{path.name}' kan niet worden gelezen; het bestand is beschadigd.",
                 "Open het bestand in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).",
             ) from None
 
@@ -414,8 +420,8 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
                 break
     if best is None:
         raise UnusableInput(
-            f"In '{path.name}' staat geen tabblad met werkgevers: geen rij met koppen als "
-            f"'Werkgeverscode', 'Naam werkgever' en '13e maand' (tabbladen: {', '.join(names) or 'geen'}).",
+            f"In '{path.name}' staat op geen enkel tabblad ({', '.join(names) or 'geen'}) een koprij met "
+            "kolommen als 'Werkgeverscode', 'Naam werkgever' en '13e maand'.",
             FIX_TEMPLATE,
         )
     sheet, rows, header_index, _ = best

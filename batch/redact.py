@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from batch.fields import MIN_TOKEN_LENGTH
+
 MASK = "********"
 FEW = 32  # up to this many secrets, plain replacement is fastest
 
@@ -30,9 +32,9 @@ _index: _Index | None = None
 
 
 def remember(value: str | None) -> None:
-    """Mark a value as secret. Very short values are masked too: a secret is a secret."""
+    """Mark a value as secret."""
     global _index
-    if value and value.strip():
+    if value and len(value.strip()) >= MIN_TOKEN_LENGTH:
         secret = value.strip()
         if secret not in _secrets:
             _secrets.add(secret)

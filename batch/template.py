@@ -57,9 +57,9 @@ def _steps() -> list[tuple[str, str]]:
     """The three steps of the a.s.r. manual, pointing at the columns that hold each value."""
     return [
         ("Stap 1 · Koppel de werkgever(s) aan de gebruikersgroep",
-         "Log in Exact HR Salaris & Gemak in met systeemrechten (meestal gebruiker .01). Ga naar "
-         "Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Autorisatie Werkgevers'. Kies de "
-         "gebruikersgroep die u eerder hebt gemaakt, zet de werkgever(s) naar rechts en sla op."),
+         "Log in op Exact HR Salaris & Gemak met systeemrechten (meestal gebruiker .01). Ga naar "
+         "Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Autorisatie werkgevers'. Kies de "
+         "gebruikersgroep die u voor a.s.r. hebt aangemaakt, zet de werkgever(s) naar rechts en sla op."),
         ("Stap 2 · Aanleveren gegevens werkgever aan a.s.r.",
          "a.s.r. vraagt per werkgever de gegevens hieronder (asr.nl/salarisverwerkers → 'Aanmelden nieuwe "
          f"werkgever'); asr-batch maakt er per werkgever een aanmeldingsdocument van.\n"

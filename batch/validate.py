@@ -15,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from batch.catalogue import Issue, Severity, make_issue
-from batch.fields import FIELDS, FIELDS_BY_KEY, JA, NEE, SECRET_FIELDS, Field, Kind, Need
+from batch.fields import FIELDS, FIELDS_BY_KEY, JA, MIN_TOKEN_LENGTH, NEE, SECRET_FIELDS, Field, Kind, Need
 from batch.model import Dga, InputInfo, Result, RowResult
 from batch.reader import Table
 from batch.values import looks_like_bsn, parse_column, to_cell
@@ -35,7 +35,10 @@ def _column_checks(field: Field) -> list[pa.Check]:
     if field.kind is Kind.NUMBERS:
         return [_check("alleen_cijfers", lambda s: s.str.fullmatch(rf"{_DIGITS}(; {_DIGITS})*"))]
     if field.kind is Kind.TOKEN:
-        return [_check("spatie", lambda s: ~s.str.contains(r"[\s\u200b-\u200d\u2060\ufeff]", regex=True))]
+        return [
+            _check("spatie", lambda s: ~s.str.contains(r"[\s\u200b-\u200d\u2060\ufeff]", regex=True)),
+            _check("te_kort", lambda s: s.str.len() >= MIN_TOKEN_LENGTH),
+        ]
     if field.kind is Kind.JA_NEE:
         return [_check("ja_nee", lambda s: s.isin([JA, NEE]))]
     if field.kind is Kind.VERLONING:
@@ -80,9 +83,10 @@ class _Frame:
     issues: defaultdict[int, list[Issue]]
 
 
-def _issue(frame: _Frame, code: str, row: int, key: str, **params: object) -> Issue:
+def _issue(frame: _Frame, code: str, row: int, key: str, *, shown: str | None = None, **params: object) -> Issue:
+    """An issue at the cell of `key` in `row`, showing the cell's value (or `shown`)."""
     table = frame.table
-    value: object = frame.frame.at[row, key] if key in frame.frame.columns else None
+    value: object = shown if shown is not None else frame.frame.at[row, key]
     issue = make_issue(
         code,
         row=row,
@@ -91,6 +95,8 @@ def _issue(frame: _Frame, code: str, row: int, key: str, **params: object) -> Is
         cell=table.cell_of(key, row),
         value=value if isinstance(value, str) else None,
         secret=key in SECRET_FIELDS,
+        dga_column=table.header_of("dga"),
+        example=FIELDS_BY_KEY[key].example,
         **params,
     )
     if (row, key) in frame.from_office:
@@ -161,12 +167,12 @@ def _dga_issues(frame: _Frame) -> Iterator[Issue]:
     numbers = df["dga_medewerkersnummer"].map(lambda v: v.split("; ") if isinstance(v, str) else [])
     ja = df["dga"] == JA
     nee = df["dga"] == NEE
-    for row in df.index[ja & df["dga_naam"].isna()]:
-        if (row, "dga_naam") not in frame.reported:
-            yield _issue(frame, "dga_naam_ontbreekt", row, "dga_naam")
-    for row in df.index[ja & df["dga_medewerkersnummer"].isna()]:
-        if (row, "dga_medewerkersnummer") not in frame.reported:
-            yield _issue(frame, "dga_nummer_ontbreekt", row, "dga_medewerkersnummer")
+    for key, code in (("dga_naam", "dga_naam_ontbreekt"), ("dga_medewerkersnummer", "dga_nummer_ontbreekt")):
+        header = frame.table.header_of(key)
+        missing = f"'{header}' is leeg" if key in frame.table.columns else f"de kolom '{header}' ontbreekt"
+        for row in df.index[ja & df[key].isna()]:
+            if (row, key) not in frame.reported:
+                yield _issue(frame, code, row, key, missing=missing)
     counts_differ = ja & df["dga_naam"].notna() & df["dga_medewerkersnummer"].notna() & (
         names.map(len) != numbers.map(len))
     for row in df.index[counts_differ]:
@@ -178,9 +184,7 @@ def _dga_issues(frame: _Frame) -> Iterator[Issue]:
     bsn_like = numbers.map(lambda ns: [n for n in ns if looks_like_bsn(n)])
     for row in df.index[bsn_like.map(bool)]:
         for number in bsn_like[row]:
-            issue = _issue(frame, "dga_bsn", row, "dga_medewerkersnummer")
-            yield Issue(**{**issue.__dict__, "message": issue.message.replace(
-                f"'{issue.value}'", f"'{number}'")})
+            yield _issue(frame, "dga_bsn", row, "dga_medewerkersnummer", shown=number)
 
 
 def _cross_row_issues(frame: _Frame) -> Iterator[Issue]:

@@ -167,7 +167,7 @@ class Parsed:
 _EXPECTED = {
     Kind.JA_NEE: "Ja of Nee",
     Kind.VERLONING: "Maandelijks of 4-wekelijks",
-    Kind.DIGITS: "een nummer van cijfers",
+    Kind.DIGITS: "een nummer (alleen cijfers)",
     Kind.NUMBERS: "een of meer medewerkersnummers",
     Kind.KVK: "een KvK-nummer van 8 cijfers",
     Kind.LOONHEFFINGENNUMMER: "een loonheffingennummer zoals 123456782L01",

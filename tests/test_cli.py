@@ -156,13 +156,13 @@ def test_truncated_workbook_exits_2(make_workbook: WorkbookBuilder, tmp_path: Pa
 
 def test_workbook_without_an_employer_header_exits_2(make_workbook: WorkbookBuilder) -> None:
     path = make_workbook([{"Klant": "Bakkerij", "Plaats": "Utrecht"}], headers=["Klant", "Plaats"])
-    assert_unusable(run_cli("validate", path), "geen tabblad met werkgevers", "asr-batch template")
+    assert_unusable(run_cli("validate", path), "op geen enkel tabblad", "asr-batch template")
 
 
 def test_workbook_with_one_empty_sheet_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "leeg.xlsx"
     openpyxl.Workbook().save(path)
-    assert_unusable(run_cli("validate", path), "geen tabblad met werkgevers")
+    assert_unusable(run_cli("validate", path), "op geen enkel tabblad")
 
 
 @pytest.mark.parametrize("missing", [f.header for f in FIELDS if f.column_required])

@@ -7,8 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch import redact as r
+from batch.fields import MIN_TOKEN_LENGTH
 
-secret_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=4, max_size=30).filter(
+secret_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=MIN_TOKEN_LENGTH,
+                      max_size=30).filter(
     lambda s: s.strip() == s and s)
 
 
@@ -42,3 +44,10 @@ def test_redacted_text_contains_no_secret(secrets: list[str], noise: str) -> Non
     text = noise.join(secrets) + noise
     out = r.redact(text)
     assert not any(secret in out for secret in secrets if r.MASK not in secret)
+
+
+def test_a_placeholder_is_not_hunted_for_in_every_text() -> None:
+    r.forget_all()
+    r.remember("-")
+    r.remember("nvt")
+    assert r.redact("4-wekelijks, nvt") == "4-wekelijks, nvt"

@@ -120,7 +120,7 @@ def test_document_has_every_step2_value_in_manual_order(env, medium: str) -> Non
              "Naam salarisverwerker", "Salarisbureau Zuid", "Contactpersoon", "Anke Jansen",
              "E-mailadres", "anke@zuid.nl", "Telefoonnummer", "010-1234567")
     in_order(html, "Stap 1", "gebruiker .01", "Onderhoud → Systeembeheer → Toegangsbeheer",
-             "Autorisatie Werkgevers", "Stap 2", "asr.nl/salarisverwerkers", "Aanmelden nieuwe werkgever",
+             "Autorisatie werkgevers", "Stap 2", "asr.nl/salarisverwerkers", "Aanmelden nieuwe werkgever",
              "Stap 3", "eerste gegevensuitwisseling", "____")
     in_order(html, "werkgevers maart.xlsx", "rij 5", "14 maart 2025", "asr-batch 0.1.0")
     assert "@page { size: A4" in html

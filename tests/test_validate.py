@@ -197,11 +197,18 @@ def test_client_id_and_secret_columns_may_be_left_out_when_the_office_gives_them
     assert result.rows[0].record["client_secret"] == SECRET
 
 
-@pytest.mark.parametrize("client_id", ["abc def", "abc\tdef", "abc\u00a0def"])
+@pytest.mark.parametrize("client_id", ["abcd efgh", "abcd\tefgh", "abcd\u00a0efgh"])
 def test_client_id_with_a_space_inside_is_spatie(check_rows: Check, client_id: str) -> None:
     result = check_rows([valid_row(client_id=client_id, client_secret="Eigen-Secret-01")])
     assert triples(result) == [(2, "client_id", "spatie")]
     assert only_issue(result).cell == "C2"
+
+
+@pytest.mark.parametrize("placeholder", ["-", "nvt", "n.v.t."])
+def test_placeholder_client_secret_is_te_kort(check_rows: Check, placeholder: str) -> None:
+    result = check_rows([valid_row(client_id="eigen-client-01", client_secret=placeholder)])
+    assert triples(result) == [(2, "client_secret", "te_kort")]
+    assert placeholder not in only_issue(result).message.replace("'-' of 'nvt'", "")
 
 
 def test_client_secret_with_a_space_inside_is_spatie_without_showing_it(check_rows: Check) -> None:
