@@ -93,10 +93,6 @@ class Result:
         }
 
     @property
-    def valid_rows(self) -> list[RowResult]:
-        return [r for r in self.rows if r.status == "valid"]
-
-    @property
     def all_issues(self) -> list[Issue]:
         return [*self.file_issues, *(i for r in self.rows for i in r.issues)]
 

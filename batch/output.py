@@ -8,11 +8,13 @@ it are replaced; the office's other files stay).
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,10 +80,28 @@ def _check_target(target: Path, source: Path, force: bool) -> bool:
     return True
 
 
+STALE_AFTER = 3600  # seconds without a new document: the run that made the staging folder is gone
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """A run killed outright (SIGKILL, power cut) cannot remove its staging folder, which holds documents
+    with Client Secrets. The next run into the same folder does, once nothing has been written to it
+    for an hour (a run still going writes a document every fraction of a second)."""
+    now = time.time()
+    for old in target.parent.glob(f".{glob.escape(target.name)}.*.bezig"):
+        try:
+            latest = max(p.stat().st_mtime for p in (old, old / DOCUMENTS_DIR) if p.exists())
+        except OSError:
+            continue
+        if now - latest > STALE_AFTER:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def _staging(target: Path) -> Iterator[Path]:
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".bezig", dir=parent))
     try:
         yield staging

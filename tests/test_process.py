@@ -741,3 +741,24 @@ def test_summary_goes_to_stderr_and_stdout_stays_empty(make_workbook: WorkbookBu
     assert result.stdout == ""
     assert "2 rijen: 1 geldig, 1 ongeldig, 0 overgeslagen; 1 fout, 0 waarschuwingen" in result.stderr
     assert str(out) in result.stderr
+
+
+def test_a_stale_staging_folder_of_a_killed_run_is_removed(make_workbook, tmp_path: Path) -> None:
+    """A run killed with SIGKILL leaves `.uit.xxxx.bezig` with secrets in it; the next run removes it once
+    it has been idle for an hour, and leaves a fresh one (a run still going) alone."""
+    import os
+    import time
+
+    source = make_workbook([valid_row()])
+    stale = tmp_path / ".uit.oud1.bezig"
+    (stale / "aanmeldingen").mkdir(parents=True)
+    (stale / "aanmeldingen" / "1001-x.html").write_text(SECRET, encoding="utf-8")
+    long_ago = time.time() - 2 * 3600
+    for path in (stale / "aanmeldingen" / "1001-x.html", stale / "aanmeldingen", stale):
+        os.utime(path, (long_ago, long_ago))
+    fresh = tmp_path / ".uit.nieuw.bezig"
+    fresh.mkdir()
+    result = run_cli("process", source, "-o", tmp_path / "uit", "--format", "html", "-q")
+    assert result.exit_code == 0
+    assert not stale.exists()
+    assert fresh.exists()
