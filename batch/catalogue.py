@@ -36,6 +36,11 @@ CATALOGUE: dict[str, Code] = {
         Code("verplicht_standaard", E, "Verplicht veld is leeg",
              "'{column}' is leeg en op tabblad Salarisverwerker is geen standaardwaarde voor '{column}' ingevuld.",
              "Vul '{column}' in deze rij in, of vul de standaard '{column}' in op tabblad Salarisverwerker."),
+        Code("verplicht_eigen_paar", E, "Client ID en Client Secret horen bij elkaar",
+             "'{column}' is leeg, maar deze rij heeft een eigen {other}; de standaard van tabblad Salarisverwerker "
+             "hoort bij een andere Web API gebruiker.",
+             "Vul ook '{column}' van deze Web API gebruiker in (Exact, tabblad 'Web API gebruiker'), of maak {other} "
+             "leeg om de standaard van tabblad Salarisverwerker te gebruiken."),
         Code("alleen_cijfers", E, "Alleen cijfers toegestaan",
              "'{column}' moet uit cijfers bestaan, maar is '{value}'.",
              "Laat letters, spaties en leestekens weg, bijvoorbeeld {example}."),
@@ -160,7 +165,7 @@ def make_issue(
     entry = CATALOGUE[code]
     shown = None if secret else value
     fill = {"column": column or "", "value": "***" if secret else (value or ""), "dga_column": "DGA in verloning",
-            "example": "", "missing": "", **params}
+            "example": "", "missing": "", "other": "", **params}
     return Issue(
         severity=entry.severity,
         code=code,

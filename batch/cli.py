@@ -123,14 +123,15 @@ def template(path: Path, force: bool) -> int:
 
 
 strict_option = click.option("--strict", is_flag=True, help="Waarschuwingen maken een rij ook ongeldig.")
-quiet_option = click.option("-q", "--quiet", is_flag=True, help="Alleen fouten melden; geen samenvatting.")
+def quiet_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("-q", "--quiet", is_flag=True, help=help_text)
 
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Druk het resultaat af als JSON (vorm van resultaat.json).")
 @strict_option
-@quiet_option
+@quiet_option("Alleen de telling tonen (op stderr), geen meldingen.")
 @_guarded
 def validate(file: Path, as_json: bool, strict: bool, quiet: bool) -> int:
     """Controleer een werkmap zonder iets te schrijven.
@@ -172,7 +173,7 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--force", is_flag=True, help="Gebruik de uitvoermap ook als er andere bestanden in staan.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Aantal processen voor de documenten (standaard: alle processorkernen).")
-@quiet_option
+@quiet_option("Niets tonen behalve fouten die de run stoppen; geen voortgang, geen samenvatting.")
 @_guarded
 def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: bool, mask_secrets: bool,
             templates_dir: Path | None, force: bool, jobs: int | None, quiet: bool) -> int:

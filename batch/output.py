@@ -174,8 +174,19 @@ def write_output(source: Path, target: Path, options: Options, *, progress: Prog
     check_templates(env)  # a broken office template fails before anything is written
     result = check(source, strict=options.strict)
     foreign = _check_target(target, source, options.force)
+    try:
+        _write_all(env, result, source, target, foreign, options, progress)
+    except OSError as exc:  # a folder we may not write in, a full disk
+        raise UnusableInput(
+            f"De uitvoer kan niet worden geschreven in '{target}' ({exc.strerror or type(exc).__name__}).",
+            "Kies met -o een map waarin u mag schrijven en waar ruimte is; een eerdere uitvoer is ongewijzigd.",
+        ) from None
+    return result
+
+
+def _write_all(env: Environment, result: Result, source: Path, target: Path, foreign: bool, options: Options,
+               progress: Progress) -> None:
     with _staging(target) as staging:
-        staging.chmod(DIR_MODE)
         docs = staging / DOCUMENTS_DIR
         docs.mkdir(mode=DIR_MODE)
         plan_documents(result, options.formats)
@@ -186,7 +197,6 @@ def write_output(source: Path, target: Path, options: Options, *, progress: Prog
             write_private(staging / MARKER, f"asr-batch {result.tool_version}\n")
         write_private(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")
         _swap_in(staging, target, foreign)
-    return result
 
 
 def _write_reports(env: Environment, result: Result, source: Path, staging: Path) -> None:

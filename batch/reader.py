@@ -216,12 +216,19 @@ _SHARED = re.compile(rb"<(?:\w+:)?si\b[^>]*>(.*?)</(?:\w+:)?si>", re.S)
 _TAG = re.compile(rb"<[^>]+>")
 
 
+_shared_cache: dict[int, list[bytes]] = {}
+
+
 def _shared_string(archive: zipfile.ZipFile, index: int) -> str:
-    data = _read_entry(archive, "xl/sharedStrings.xml") or b""
-    for number, match in enumerate(_SHARED.finditer(data)):
-        if number == index:
-            return html.unescape(_TAG.sub(b"", match.group(1)).decode("utf-8", "replace"))
-    return ""
+    strings = _shared_cache.get(id(archive))
+    if strings is None:  # parsed once per workbook, only when far-away text cells need it
+        data = _read_entry(archive, "xl/sharedStrings.xml") or b""
+        strings = [m.group(1) for m in _SHARED.finditer(data)]
+        _shared_cache.clear()
+        _shared_cache[id(archive)] = strings
+    if index >= len(strings):
+        return ""
+    return html.unescape(_TAG.sub(b"", strings[index]).decode("utf-8", "replace"))
 
 
 def _far_cell_is_blank(archive: zipfile.ZipFile, attrs: bytes, inner: bytes) -> bool:
@@ -369,7 +376,8 @@ def read_table(path: Path) -> Table:
     """Read the employer table of a workbook. Raises UnusableInput when the file cannot be used."""
     data = _check_file(path)
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(data))  # the bytes that were hashed, not the file again
+        archive.filename = str(path)  # for messages
         check_archive(archive, path.name)
         # From the bytes, not the path: calamine then goes by the content, not the extension, so a
         # workbook saved as .xls by mistake is read too.

@@ -106,6 +106,24 @@ def _issue(frame: _Frame, code: str, row: int, key: str, *, shown: str | None = 
     return issue
 
 
+def _fill_office_defaults(table: Table, data: dict[str, list[str | None]], rows: list[int],
+                          reported: set[tuple[int, str]], from_office: set[tuple[int, str]]) -> None:
+    """Empty Client ID / Client Secret cells take the Salarisverwerker sheet's values, but only as a pair:
+    a row with its own Client ID never gets the office's secret (it belongs to another Web API user),
+    and a row with its own secret never gets the office's Client ID."""
+    ids, secrets = data["client_id"], data["client_secret"]
+    office_id, office_secret = table.office.get("client_id"), table.office.get("client_secret")
+    for position, row in enumerate(rows):
+        own_id, own_secret = ids[position], secrets[position]
+        if own_id is None and office_id and (row, "client_id") not in reported and own_secret in (None, office_secret):
+            ids[position] = office_id
+            from_office.add((row, "client_id"))
+        if (own_secret is None and office_secret and (row, "client_secret") not in reported
+                and own_id in (None, office_id)):
+            secrets[position] = office_secret
+            from_office.add((row, "client_secret"))
+
+
 def _normalise(table: Table) -> _Frame:
     positions = [i for i, blank in enumerate(table.blank) if not blank]
     rows = [table.row_numbers[i] for i in positions]
@@ -127,15 +145,7 @@ def _normalise(table: Table) -> _Frame:
                 cell=table.cell_of(f.key, row), value=to_cell(raw[positions[position]]).text,
                 secret=f.secret, **dict(parsed.params)))
         data[f.key] = values
-    for f in FIELDS:
-        default = table.office.get(f.key) if f.need is Need.OFFICE_DEFAULT else None
-        if default is None:
-            continue
-        column = data[f.key]
-        for position, value in enumerate(column):
-            if value is None and (rows[position], f.key) not in reported:
-                column[position] = default
-                from_office.add((rows[position], f.key))
+    _fill_office_defaults(table, data, rows, reported, from_office)
     frame = pd.DataFrame(data, index=pd.Index(rows, name="row"), dtype=object)
     return _Frame(table, frame, data, reported, from_office, issues)
 
@@ -155,10 +165,16 @@ def _schema_issues(frame: _Frame) -> Iterator[Issue]:
             continue
         if check == NOT_NULLABLE:
             field = FIELDS_BY_KEY[key]
-            code = "verplicht_standaard" if field.need is Need.OFFICE_DEFAULT else "verplicht"
+            if field.need is not Need.OFFICE_DEFAULT:
+                code = "verplicht"
+            elif frame.table.office.get(key):
+                code = "verplicht_eigen_paar"  # the office has one, but it belongs to another Web API user
+            else:
+                code = "verplicht_standaard"
         else:
             code = str(check)
-        yield _issue(frame, code, row, key)
+        other = "Client Secret" if key == "client_id" else "Client ID"
+        yield _issue(frame, code, row, key, other=other)
 
 
 def _dga_issues(frame: _Frame) -> Iterator[Issue]:

@@ -762,3 +762,14 @@ def test_a_stale_staging_folder_of_a_killed_run_is_removed(make_workbook, tmp_pa
     assert result.exit_code == 0
     assert not stale.exists()
     assert fresh.exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_exit_2_in_dutch(make_workbook, tmp_path: Path) -> None:
+    source = make_workbook([valid_row()])
+    blocker = tmp_path / "bestand.txt"
+    blocker.write_text("geen map", encoding="utf-8")
+    result = run_cli("process", source, "-o", blocker / "uit", "--format", "html")
+    assert result.exit_code == 2
+    assert "kan niet worden geschreven" in result.stderr
+    assert "Oplossing: Kies met -o een map waarin u mag schrijven" in result.stderr
+    assert "Traceback" not in result.output

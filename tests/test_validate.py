@@ -712,3 +712,21 @@ def test_no_issue_message_contains_a_secret(check_rows: Check) -> None:
     text = "\n".join(messages(result)) + str([i.to_dict() for i in result.all_issues])
     for secret in (SECRET, "Row-S3cret", "9090", "Other-S3cret-5150"):
         assert secret not in text
+
+
+def test_own_client_id_never_takes_the_office_secret(check_rows: Check) -> None:
+    """The office's default secret belongs to the office's Web API user, not to a row's own Client ID."""
+    result = check_rows([valid_row(client_id="eigen-client-777", client_secret=None)])
+    assert triples(result) == [(2, "client_secret", "verplicht_eigen_paar")]
+    assert result.rows[0].record["client_secret"] is None
+
+
+def test_own_client_secret_never_takes_the_office_client_id(check_rows: Check) -> None:
+    result = check_rows([valid_row(client_id=None, client_secret="Eigen-Secret-0777")])
+    assert triples(result) == [(2, "client_id", "verplicht_eigen_paar")]
+
+
+def test_the_office_pair_fills_a_row_that_repeats_half_of_it(check_rows: Check) -> None:
+    result = check_rows([valid_row(client_id=OFFICE_CLIENT_ID, client_secret=None)])
+    assert triples(result) == []
+    assert result.rows[0].record["client_secret"] == SECRET
