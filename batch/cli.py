@@ -18,9 +18,8 @@ import click
 
 from batch import __version__
 from batch.errors import UnusableInput
+from batch.model import MEDIA
 from batch.redact import redact
-
-FORMATS = ("html", "pdf")
 
 
 class Context:
@@ -153,7 +152,7 @@ def validate(file: Path, as_json: bool, strict: bool, quiet: bool) -> int:
 
 def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
-    unknown = [f for f in chosen if f not in FORMATS]
+    unknown = [f for f in chosen if f not in MEDIA]
     if unknown or not chosen:
         raise click.BadParameter(f"kies html, pdf of html,pdf (niet: {value!r}).")
     return chosen

@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING
 
 from batch.errors import UnusableInput
 from batch.files import write_private
-from batch.model import Result
+from batch.model import MEDIA, Result
 from batch.progress import Progress
 
 if TYPE_CHECKING:
     import jinja2
 
 DOCUMENTS_DIR = "aanmeldingen"
-MEDIA = ("html", "pdf")  # the order of a row's documents
 # Below these numbers of documents a pool costs more than it saves.
 POOL_MIN_PDF = 8
 POOL_MIN_HTML = 1_500

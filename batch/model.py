@@ -10,6 +10,8 @@ from batch import __version__
 from batch.catalogue import Issue, Severity
 
 Status = Literal["valid", "invalid", "skipped"]
+STATUS_NL: dict[str, str] = {"valid": "geldig", "invalid": "ongeldig", "skipped": "overgeslagen"}
+MEDIA = ("html", "pdf")  # the document formats, in the order a row lists its documents
 
 
 @dataclass(frozen=True)

@@ -200,10 +200,11 @@ def _write_all(env: Environment, result: Result, source: Path, target: Path, for
 
 
 def _write_reports(env: Environment, result: Result, source: Path, staging: Path) -> None:
-    from batch.render import render_error_report, render_overview
+    from batch.render import render_reports
 
-    write_private(staging / "overzicht.html", redact(render_overview(env, result)))
-    write_private(staging / "foutenrapport.html", redact(render_error_report(env, result)))
+    overview, error_report = render_reports(env, result)
+    write_private(staging / "overzicht.html", redact(overview))
+    write_private(staging / "foutenrapport.html", redact(error_report))
     if result.all_issues:
         from batch.annotate import write_annotated_copy
 

@@ -20,20 +20,17 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from batch.catalogue import CATALOGUE, Issue, Severity
 from batch.errors import UnusableInput
-from batch.fields import FIELDS, FIELDS_BY_KEY, JA, OFFICE_FIELDS, SECRET_FIELDS
-from batch.model import Dga, InputInfo, Office, Result, RowResult
+from batch.fields import FIELDS, FIELDS_BY_KEY, JA, MIN_TOKEN_LENGTH, OFFICE_FIELDS, SECRET_FIELDS
+from batch.model import MEDIA, STATUS_NL, Dga, InputInfo, Office, Result, RowResult
 from batch.slug import slugify
 
 DOCUMENT_TEMPLATE = "aanmelding.html"
 OVERVIEW_TEMPLATE = "overzicht.html"
 ERROR_REPORT_TEMPLATE = "foutenrapport.html"
 TEMPLATE_NAMES = (DOCUMENT_TEMPLATE, OVERVIEW_TEMPLATE, ERROR_REPORT_TEMPLATE)
-MEDIA = ("html", "pdf")
 
 MASK = "••••••••"
-MASK_MIN_LENGTH = 8  # shorter secrets are masked completely: their last 4 characters would be half the secret
 
-STATUS_LABELS = {"valid": "geldig", "invalid": "ongeldig", "skipped": "overgeslagen"}
 SEVERITY_LABELS = {Severity.ERROR: "Fout", Severity.WARNING: "Waarschuwing"}
 _MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
            "oktober", "november", "december")
@@ -81,7 +78,8 @@ def mask_secret(value: str | None) -> str:
     """The secret as a document shows it with --mask-secrets: its last 4 characters only."""
     if not value:
         return ""
-    return MASK + value[-4:] if len(value) >= MASK_MIN_LENGTH else MASK
+    # Shorter values are masked completely: their last 4 characters would be half of them.
+    return MASK + value[-4:] if len(value) >= MIN_TOKEN_LENGTH else MASK
 
 
 def dutch_datetime(moment: datetime) -> str:
@@ -306,7 +304,7 @@ def _row(row: RowResult) -> dict[str, Any]:
     return {
         "rij": row.row,
         "status": row.status,
-        "status_label": STATUS_LABELS[row.status],
+        "status_label": STATUS_NL[row.status],
         "werkgeverscode": row.werkgeverscode,
         "naam": row.naam,
         "reden": row.reason,
@@ -350,14 +348,20 @@ def render_document(env: jinja2.Environment, row: RowResult, result: Result, *, 
     return _render(env, DOCUMENT_TEMPLATE, context, secrets)
 
 
-def render_overview(env: jinja2.Environment, result: Result) -> str:
+def render_reports(env: jinja2.Environment, result: Result) -> tuple[str, str]:
+    """overzicht.html and foutenrapport.html, from one report context."""
+    context = report_context(result)
+    return render_overview(env, result, context), render_error_report(env, result, context)
+
+
+def render_overview(env: jinja2.Environment, result: Result, context: dict[str, Any] | None = None) -> str:
     """overzicht.html: every row with its status, documents and issues."""
-    return _render(env, OVERVIEW_TEMPLATE, report_context(result))
+    return _render(env, OVERVIEW_TEMPLATE, context or report_context(result))
 
 
-def render_error_report(env: jinja2.Environment, result: Result) -> str:
+def render_error_report(env: jinja2.Environment, result: Result, context: dict[str, Any] | None = None) -> str:
     """foutenrapport.html: every error and warning by row, file-level issues first."""
-    return _render(env, ERROR_REPORT_TEMPLATE, report_context(result))
+    return _render(env, ERROR_REPORT_TEMPLATE, context or report_context(result))
 
 
 def document_basename(row: RowResult) -> str:

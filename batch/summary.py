@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from batch.catalogue import Issue, Severity
-from batch.model import Result
+from batch.model import STATUS_NL, Result
 
 SEVERITY_NL = {Severity.ERROR: "fout", Severity.WARNING: "waarschuwing"}
-STATUS_NL = {"valid": "geldig", "invalid": "ongeldig", "skipped": "overgeslagen"}
 
 
 def _plural(n: int, one: str, many: str) -> str:
