@@ -48,8 +48,8 @@ CATALOGUE: dict[str, Code] = {
              "'{column}' bevat een spatie, tab of regeleinde.",
              "Kopieer de waarde opnieuw uit Exact (Onderhoud → Systeembeheer → Toegangsbeheer, tabblad "
              "'Web API gebruiker'), zonder spaties."),
-        Code("te_kort", E, "Waarde te kort",
-             "'{column}' is te kort voor een waarde uit Exact (bijvoorbeeld '-' of 'nvt').",
+        Code("plaatshouder", E, "Geen echte waarde",
+             "'{column}' bevat een opvulling (zoals '-' of 'nvt') in plaats van de waarde uit Exact.",
              "Kopieer '{column}' uit Exact (Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Web API gebruiker'), "
              "of laat de cel leeg; dan geldt de standaard van tabblad Salarisverwerker."),
         Code("ja_nee", E, "Geen Ja of Nee",

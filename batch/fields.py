@@ -95,7 +95,7 @@ FIELDS: tuple[Field, ...] = (
         column_required=False,
         need=Need.OFFICE_DEFAULT,
         kind=Kind.TOKEN,
-        rule="no spaces inside; at least 8 characters (a placeholder such as `-` or `nvt` is refused)",
+        rule="no spaces inside; a placeholder such as `-` or `nvt` is refused",
         help="In Exact: Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Web API gebruiker'. "
              "Leeg = de standaard van tabblad Salarisverwerker.",
         example="a1b2c3d4-e5f6-4711-8899-aabbccddeeff",
@@ -108,7 +108,7 @@ FIELDS: tuple[Field, ...] = (
         column_required=False,
         need=Need.OFFICE_DEFAULT,
         kind=Kind.TOKEN,
-        rule="no spaces inside; at least 8 characters; one Client ID has one secret throughout the file",
+        rule="no spaces inside; no placeholder; one Client ID has one secret throughout the file",
         help="In Exact: Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Web API gebruiker'. Vertrouwelijk. "
              "Leeg = de standaard van tabblad Salarisverwerker.",
         example="s3cr3t-Voorbeeld-9f8e7d",
@@ -226,9 +226,14 @@ FIELDS: tuple[Field, ...] = (
 
 FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 SECRET_FIELDS: frozenset[str] = frozenset(f.key for f in FIELDS if f.secret)
-# Exact's Client IDs and Secrets are far longer; a shorter value ('-', 'nvt') is a placeholder: rejected by
-# validation, and not hunted for by the redaction (it would mask every '-' in a report).
-MIN_TOKEN_LENGTH = 8
+# What offices type when they do not have a value yet. In a Client ID or Secret it is rejected by
+# validation, and the redaction does not hunt for it (it would mask every '-' in a report).
+PLACEHOLDERS = frozenset({"-", "--", "---", ".", "/", "?", "x", "xx", "xxx", "nvt", "n.v.t.", "n.v.t", "nb", "n.b.",
+                          "geen", "leeg", "onbekend", "volgt", "tbd", "todo", "n/a", "na", "none", "null", "0"})
+
+
+def is_placeholder(value: str) -> bool:
+    return value.casefold() in PLACEHOLDERS or not any(c.isalnum() for c in value)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from batch.fields import MIN_TOKEN_LENGTH
+from batch.fields import is_placeholder
+
+MIN_LENGTH = 4  # shorter values would mask common letters and words in every report
 
 MASK = "********"
 FEW = 32  # up to this many secrets, plain replacement is fastest
@@ -34,7 +36,7 @@ _index: _Index | None = None
 def remember(value: str | None) -> None:
     """Mark a value as secret."""
     global _index
-    if value and len(value.strip()) >= MIN_TOKEN_LENGTH:
+    if value and len(value.strip()) >= MIN_LENGTH and not is_placeholder(value.strip()):
         secret = value.strip()
         if secret not in _secrets:
             _secrets.add(secret)

@@ -20,7 +20,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from batch.catalogue import CATALOGUE, Issue, Severity
 from batch.errors import UnusableInput
-from batch.fields import FIELDS, FIELDS_BY_KEY, JA, MIN_TOKEN_LENGTH, OFFICE_FIELDS, SECRET_FIELDS
+from batch.fields import FIELDS, FIELDS_BY_KEY, JA, OFFICE_FIELDS, SECRET_FIELDS
 from batch.model import MEDIA, STATUS_NL, Dga, InputInfo, Office, Result, RowResult
 from batch.slug import slugify
 
@@ -30,6 +30,7 @@ ERROR_REPORT_TEMPLATE = "foutenrapport.html"
 TEMPLATE_NAMES = (DOCUMENT_TEMPLATE, OVERVIEW_TEMPLATE, ERROR_REPORT_TEMPLATE)
 
 MASK = "••••••••"
+MASK_SHOWS_LAST_FROM = 8  # a shorter secret is masked whole: its last 4 characters would be half of it
 
 SEVERITY_LABELS = {Severity.ERROR: "Fout", Severity.WARNING: "Waarschuwing"}
 _MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -79,7 +80,7 @@ def mask_secret(value: str | None) -> str:
     if not value:
         return ""
     # Shorter values are masked completely: their last 4 characters would be half of them.
-    return MASK + value[-4:] if len(value) >= MIN_TOKEN_LENGTH else MASK
+    return MASK + value[-4:] if len(value) >= MASK_SHOWS_LAST_FROM else MASK
 
 
 def dutch_datetime(moment: datetime) -> str:

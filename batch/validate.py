@@ -15,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from batch.catalogue import Issue, Severity, make_issue
-from batch.fields import FIELDS, FIELDS_BY_KEY, JA, MIN_TOKEN_LENGTH, NEE, SECRET_FIELDS, Field, Kind, Need
+from batch.fields import FIELDS, FIELDS_BY_KEY, JA, NEE, SECRET_FIELDS, Field, Kind, Need, is_placeholder
 from batch.model import Dga, InputInfo, Result, RowResult
 from batch.reader import Table
 from batch.values import looks_like_bsn, parse_column, to_cell
@@ -37,7 +37,7 @@ def _column_checks(field: Field) -> list[pa.Check]:
     if field.kind is Kind.TOKEN:
         return [
             _check("spatie", lambda s: ~s.str.contains(r"[\s\u200b-\u200d\u2060\ufeff]", regex=True)),
-            _check("te_kort", lambda s: s.str.len() >= MIN_TOKEN_LENGTH),
+            _check("plaatshouder", lambda s: ~s.map(is_placeholder).astype(bool)),
         ]
     if field.kind is Kind.JA_NEE:
         return [_check("ja_nee", lambda s: s.isin([JA, NEE]))]

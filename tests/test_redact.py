@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch import redact as r
-from batch.fields import MIN_TOKEN_LENGTH
+from batch.fields import is_placeholder
 
-secret_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=MIN_TOKEN_LENGTH,
-                      max_size=30).filter(
+secret_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=r.MIN_LENGTH,
+                      max_size=30).filter(lambda s: not is_placeholder(s)).filter(
     lambda s: s.strip() == s and s)
 
 
