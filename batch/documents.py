@@ -44,11 +44,11 @@ class DocumentJob:
 class _Worker:
     """What one process needs to render documents: the job and a compiled template environment."""
 
-    def __init__(self, job: DocumentJob) -> None:
+    def __init__(self, job: DocumentJob, env: jinja2.Environment | None = None) -> None:
         from batch.render import make_environment
 
         self.job = job
-        self.env: jinja2.Environment = make_environment(job.templates_dir)
+        self.env: jinja2.Environment = env if env is not None else make_environment(job.templates_dir)
 
     def run(self, indices: list[int]) -> int:
         """Render and write the planned documents of these rows; returns how many rows were done."""
@@ -125,7 +125,7 @@ def plan_documents(result: Result, formats: tuple[str, ...]) -> list[int]:
 
 
 def write_documents(job: DocumentJob, *, jobs: int, progress: Progress,
-                    meanwhile: Callable[[], None] = lambda: None) -> None:
+                    meanwhile: Callable[[], None] = lambda: None, env: jinja2.Environment | None = None) -> None:
     """Write the planned documents into job.folder. `meanwhile` runs in this process while a pool of
     workers renders (or before the documents, without a pool); every document exists on return."""
     indices = [i for i, row in enumerate(job.result.rows) if row.documents]
@@ -134,7 +134,7 @@ def write_documents(job: DocumentJob, *, jobs: int, progress: Progress,
     chunks = _chunks(indices, workers, largest=4 if "pdf" in job.formats else 64)
     if workers <= 1:
         meanwhile()
-        worker = _Worker(job)
+        worker = _Worker(job, env)  # in this process: the caller's compiled templates serve
         for chunk in chunks:
             progress.advance(worker.run(chunk) * len(job.formats))
     else:

@@ -176,4 +176,38 @@ def run_cli(*args: object) -> CliResult:
 
 
 # tests/fuzz holds an atheris harness that is run by hand (see its docstring), never by pytest.
+
+
+# --- shared by the secrets tests of test_cli and test_process ---------------------------------------------
+
+ROW_SECRET = "Row-S3cret-Do-Not-Print-4242"
+SPACED_SECRET = "Spaced S3cret-0042"
+CONFLICTING_SECRET = "Other-S3cret-5150"
+ALL_SECRETS = (SECRET, ROW_SECRET, SPACED_SECRET, "S3cret-0042", CONFLICTING_SECRET)
+
+
+def workbook_full_of_secrets(make_workbook: WorkbookBuilder) -> Path:
+    """Secrets from the office sheet and from rows: valid, with a space inside, and in conflict."""
+    return make_workbook([
+        valid_row(werkgeverscode="1001"),  # valid, the office's default secret
+        valid_row(werkgeverscode="1002", client_id="eigen-client-01", client_secret=ROW_SECRET),  # valid
+        valid_row(werkgeverscode="1003", client_id="eigen-client-02", client_secret=SPACED_SECRET),  # spatie
+        valid_row(werkgeverscode="1004", client_id=OFFICE_CLIENT_ID, client_secret=CONFLICTING_SECRET),
+        valid_row(werkgeverscode="1005", client_id="eigen-client-01", client_secret=SECRET),  # conflict
+    ])
+
+
+def store_as_text(path: Path, cells: Mapping[str, str], sheet: str = SHEET_WERKGEVERS) -> None:
+    """Store values as typed text (Excel's leading apostrophe), not as formulas: what an office gets when it
+    types '=HYPERLINK(...)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    for coordinate, text in cells.items():
+        cell = ws[coordinate]
+        cell.value = text
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    wb.save(path)
+
+
 collect_ignore = ["fuzz"]

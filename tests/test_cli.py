@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from click.testing import Result as CliResult
 from conftest import (
+    ALL_SECRETS,
     DEFAULT_OFFICE,
     HEADERS,
     OFFICE_CLIENT_ID,
@@ -23,6 +24,7 @@ from conftest import (
     numbered_rows,
     run_cli,
     valid_row,
+    workbook_full_of_secrets,
 )
 
 from batch.fields import FIELDS, SHEET_OFFICE, SHEET_WERKGEVERS
@@ -278,22 +280,6 @@ def test_json_of_a_valid_file_exits_0(make_workbook: WorkbookBuilder) -> None:
 
 
 # --- secrets --------------------------------------------------------------------------------------
-
-ROW_SECRET = "Row-S3cret-Do-Not-Print-4242"
-SPACED_SECRET = "Spaced S3cret-0042"
-CONFLICTING_SECRET = "Other-S3cret-5150"
-ALL_SECRETS = (SECRET, ROW_SECRET, SPACED_SECRET, "S3cret-0042", CONFLICTING_SECRET)
-
-
-def workbook_full_of_secrets(make_workbook: WorkbookBuilder) -> Path:
-    return make_workbook([
-        valid_row(werkgeverscode="1001"),  # the office default secret
-        valid_row(werkgeverscode="1002", client_id="eigen-client-01", client_secret=ROW_SECRET),
-        valid_row(werkgeverscode="1003", client_id="eigen-client-02", client_secret=SPACED_SECRET),  # spatie
-        valid_row(werkgeverscode="1004", client_id=OFFICE_CLIENT_ID, client_secret=CONFLICTING_SECRET),
-        valid_row(werkgeverscode="1005", client_id="eigen-client-01", client_secret=SECRET),  # conflict
-    ])
-
 
 @pytest.mark.parametrize("options", [[], ["--json"], ["--strict"], ["-q"], ["--json", "--strict"]])
 def test_validate_never_prints_a_client_secret(make_workbook: WorkbookBuilder, options: list[str]) -> None:

@@ -47,6 +47,7 @@ from conftest import (
     by_header,
     numbered_rows,
     run_cli,
+    store_as_text,
     valid_row,
     write_workbook,
 )
@@ -191,18 +192,6 @@ def leftovers(parent: Path) -> list[str]:
 
 def column_of(key: str) -> str:
     return get_column_letter([f.key for f in FIELDS].index(key) + 1)
-
-
-def store_as_text(path: Path, cells: Mapping[str, str], sheet: str = SHEET_WERKGEVERS) -> None:
-    """Typed text with Excel's leading apostrophe, not a formula: what an office gets typing '=1+1."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb[sheet]
-    for coordinate, text in cells.items():
-        cell = ws[coordinate]
-        cell.value = text
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    wb.save(path)
 
 
 def resultaat(out: Path) -> dict[str, object]:

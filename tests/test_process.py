@@ -25,15 +25,18 @@ import openpyxl
 import pytest
 from click.testing import Result as CliResult
 from conftest import (
+    ALL_SECRETS,
     DEFAULT_OFFICE,
     HEADERS,
-    OFFICE_CLIENT_ID,
+    ROW_SECRET,
     SECRET,
     WorkbookBuilder,
     by_header,
     numbered_rows,
     run_cli,
+    store_as_text,
     valid_row,
+    workbook_full_of_secrets,
 )
 from openpyxl.utils import get_column_letter
 from pypdf import PdfReader
@@ -103,19 +106,6 @@ def pdf_text(path: Path) -> str:
 def column_of(key: str) -> str:
     """The column letter of a field in a workbook made by `make_workbook` with the default headers."""
     return get_column_letter([f.key for f in FIELDS].index(key) + 1)
-
-
-def store_as_text(path: Path, cells: Mapping[str, str], sheet: str = SHEET_WERKGEVERS) -> None:
-    """Store values as typed text (Excel's leading apostrophe), not as formulas: what an office gets when it
-    types '=HYPERLINK(...)."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb[sheet]
-    for coordinate, text in cells.items():
-        cell = ws[coordinate]
-        cell.value = text
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    wb.save(path)
 
 
 def formulas(path: Path, *, skip: tuple[str, ...] = ()) -> dict[tuple[str, str], object]:
@@ -266,22 +256,6 @@ def test_error_report_matches_golden(make_workbook: WorkbookBuilder, tmp_path: P
 
 
 # --- 4. secrets ---------------------------------------------------------------------------------------------
-
-ROW_SECRET = "Row-S3cret-Do-Not-Print-4242"
-SPACED_SECRET = "Spaced S3cret-0042"
-CONFLICTING_SECRET = "Other-S3cret-5150"
-ALL_SECRETS = (SECRET, ROW_SECRET, SPACED_SECRET, "S3cret-0042", CONFLICTING_SECRET)
-
-
-def workbook_full_of_secrets(make_workbook: WorkbookBuilder) -> Path:
-    return make_workbook([
-        valid_row(werkgeverscode="1001"),  # valid, the office's default secret
-        valid_row(werkgeverscode="1002", client_id="eigen-client-01", client_secret=ROW_SECRET),  # valid
-        valid_row(werkgeverscode="1003", client_id="eigen-client-02", client_secret=SPACED_SECRET),  # spatie
-        valid_row(werkgeverscode="1004", client_id=OFFICE_CLIENT_ID, client_secret=CONFLICTING_SECRET),
-        valid_row(werkgeverscode="1005", client_id="eigen-client-01", client_secret=SECRET),  # conflict
-    ])
-
 
 def public_outputs(result: CliResult, out: Path) -> dict[str, str]:
     """Everything a secret may never reach. The Fouten sheet counts too: the annotated copy keeps the office's
