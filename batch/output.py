@@ -192,16 +192,17 @@ def _write_all(env: Environment, result: Result, source: Path, target: Path, for
         plan_documents(result, options.formats)
         job = DocumentJob(result, docs, options.formats, options.mask_secrets, options.templates_dir)
         write_documents(job, jobs=options.jobs or default_jobs(), progress=progress,
-                        meanwhile=lambda: _write_reports(env, result, source, staging), env=env)
-        if not foreign:  # the marker claims the whole folder; a forced run into someone's folder does not
-            write_private(staging / MARKER, f"asr-batch {result.tool_version}\n")
-        write_private(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")
+                        meanwhile=lambda: _write_reports(env, result, source, staging, foreign), env=env)
         _swap_in(staging, target, foreign)
 
 
-def _write_reports(env: Environment, result: Result, source: Path, staging: Path) -> None:
+def _write_reports(env: Environment, result: Result, source: Path, staging: Path, foreign: bool) -> None:
+    """Everything but the documents; runs while the documents are being made (their names are planned)."""
     from batch.render import render_reports
 
+    if not foreign:  # the marker claims the whole folder; a forced run into someone's folder does not
+        write_private(staging / MARKER, f"asr-batch {result.tool_version}\n")
+    write_private(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")
     overview, error_report = render_reports(env, result)
     write_private(staging / "overzicht.html", redact(overview))
     write_private(staging / "foutenrapport.html", redact(error_report))
