@@ -1,13 +1,13 @@
-"""Normalise and validate: a `Table` to a `Result`.
+"""Validate: the rules, run on a normalised draft (normalise.py), decide every row's status.
 
-Per-cell parsing (values.py) reports cells that cannot be read as their field at all; a pandera schema
-built from the field table checks each column's rules; the row and cross-row rules of PRODUCT.md run as
-pandas operations. Every finding becomes an `Issue` from the catalogue, with its Excel position.
+Per-cell parsing (values.py, in normalise.py) reports cells that cannot be read as their field at all; a
+pandera schema built from the field table checks each column's rules; the row and cross-row rules of
+PRODUCT.md run as pandas operations. Every finding becomes an `Issue` from the catalogue, with its Excel
+position.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -16,9 +16,10 @@ import pandera.pandas as pa
 
 from batch.catalogue import Issue, Severity, make_issue
 from batch.fields import FIELDS, FIELDS_BY_KEY, JA, NEE, SECRET_FIELDS, Field, Kind, Need, is_placeholder
-from batch.model import Dga, InputInfo, Result, RowResult
+from batch.model import Result
+from batch.normalise import Draft, normalise
 from batch.reader import Table
-from batch.values import looks_like_bsn, parse_column, to_cell
+from batch.values import looks_like_bsn
 
 NOT_NULLABLE = "not_nullable"
 _DIGITS = r"[0-9]+"
@@ -73,14 +74,18 @@ def build_schema() -> pa.DataFrameSchema:
 
 @dataclass
 class _Frame:
-    """The normalised values of the non-blank rows, and what is known about where each came from."""
+    """The draft's normalised values as a DataFrame (index = Excel row number, one column per field key)."""
 
-    table: Table
-    frame: pd.DataFrame  # index = Excel row number, one column per field key (str or None)
-    columns: dict[str, list[str | None]]  # the same values as plain lists, for building records
-    reported: set[tuple[int, str]]  # cells already reported by the parser: the schema stays quiet there
-    from_office: set[tuple[int, str]]  # cells filled from the Salarisverwerker sheet
-    issues: defaultdict[int, list[Issue]]
+    draft: Draft
+    frame: pd.DataFrame
+
+    @property
+    def table(self) -> Table:
+        return self.draft.table
+
+    @property
+    def reported(self) -> set[tuple[int, str]]:
+        return self.draft.reported
 
 
 def _issue(frame: _Frame, code: str, row: int, key: str, *, shown: str | None = None, **params: object) -> Issue:
@@ -99,55 +104,11 @@ def _issue(frame: _Frame, code: str, row: int, key: str, *, shown: str | None = 
         example=FIELDS_BY_KEY[key].example,
         **params,
     )
-    if (row, key) in frame.from_office:
+    if (row, key) in frame.draft.from_office:
         where = frame.table.office_cells.get(key, "")
         note = f" (Deze waarde komt van tabblad Salarisverwerker{', cel ' + where if where else ''}.)"
         issue = Issue(**{**issue.__dict__, "message": issue.message + note})
     return issue
-
-
-def _fill_office_defaults(table: Table, data: dict[str, list[str | None]], rows: list[int],
-                          reported: set[tuple[int, str]], from_office: set[tuple[int, str]]) -> None:
-    """Empty Client ID / Client Secret cells take the Salarisverwerker sheet's values, but only as a pair:
-    a row with its own Client ID never gets the office's secret (it belongs to another Web API user),
-    and a row with its own secret never gets the office's Client ID."""
-    ids, secrets = data["client_id"], data["client_secret"]
-    office_id, office_secret = table.office.get("client_id"), table.office.get("client_secret")
-    for position, row in enumerate(rows):
-        own_id, own_secret = ids[position], secrets[position]
-        if own_id is None and office_id and (row, "client_id") not in reported and own_secret in (None, office_secret):
-            ids[position] = office_id
-            from_office.add((row, "client_id"))
-        if (own_secret is None and office_secret and (row, "client_secret") not in reported
-                and own_id in (None, office_id)):
-            secrets[position] = office_secret
-            from_office.add((row, "client_secret"))
-
-
-def _normalise(table: Table) -> _Frame:
-    positions = [i for i, blank in enumerate(table.blank) if not blank]
-    rows = [table.row_numbers[i] for i in positions]
-    data: dict[str, list[str | None]] = {}
-    reported: set[tuple[int, str]] = set()
-    issues: defaultdict[int, list[Issue]] = defaultdict(list)
-    from_office: set[tuple[int, str]] = set()
-    for f in FIELDS:
-        raw = table.raw.get(f.key)
-        if raw is None:
-            data[f.key] = [None] * len(rows)
-            continue
-        values, problems = parse_column([raw[i] for i in positions], f.kind)
-        for position, parsed in problems:
-            row = rows[position]
-            reported.add((row, f.key))
-            issues[row].append(make_issue(
-                str(parsed.code), row=row, field=f.key, column=table.header_of(f.key),
-                cell=table.cell_of(f.key, row), value=to_cell(raw[positions[position]]).text,
-                secret=f.secret, **dict(parsed.params)))
-        data[f.key] = values
-    _fill_office_defaults(table, data, rows, reported, from_office)
-    frame = pd.DataFrame(data, index=pd.Index(rows, name="row"), dtype=object)
-    return _Frame(table, frame, data, reported, from_office, issues)
 
 
 def _schema_issues(frame: _Frame) -> Iterator[Issue]:
@@ -223,35 +184,24 @@ def _cross_row_issues(frame: _Frame) -> Iterator[Issue]:
 
 def validate_table(table: Table, *, strict: bool = False) -> Result:
     """All rules, collected lazily into one Result. Never raises for bad data, never prints."""
-    frame = _normalise(table)
+    return judge(normalise(table), strict=strict)
+
+
+def judge(draft: Draft, *, strict: bool = False) -> Result:
+    """Run the rules on the draft and decide each row's status: the draft's Result, completed. Records and
+    DGAs are left exactly as normalise() built them (documents may already have been made from them)."""
+    frame = _Frame(draft, pd.DataFrame(draft.columns, index=pd.Index(draft.rows, name="row"), dtype=object))
     for issue in (*_schema_issues(frame), *_dga_issues(frame), *_cross_row_issues(frame)):
         if issue.row is not None:  # row rules always carry their row
-            frame.issues[issue.row].append(issue)
+            draft.issues[issue.row].append(issue)
 
     order = {f.key: i for i, f in enumerate(FIELDS)}
-    keys = list(frame.columns)
-    records = iter(dict(zip(keys, values, strict=True)) for values in zip(*frame.columns.values(), strict=True))
-    rows: list[RowResult] = []
-    for number, blank in zip(table.row_numbers, table.blank, strict=True):
-        if blank:
-            rows.append(RowResult(number, "skipped", None, reason="lege rij"))
+    for row in draft.result.rows:
+        if row.status == "skipped":
             continue
-        record = next(records)
-        issues = frame.issues[number]
+        issues = row.issues  # the list in draft.issues that the rules appended to
         if len(issues) > 1:
             issues.sort(key=lambda i: (order.get(i.field or "", 99), i.code))
-        blocking = any(i.severity is Severity.ERROR or strict for i in issues)
-        code = record.get("werkgeverscode")
-        dgas = []
-        if record.get("dga") == JA and record.get("dga_naam") and record.get("dga_medewerkersnummer"):
-            dgas = [Dga(n, m) for n, m in zip(str(record["dga_naam"]).split("; "),
-                                              str(record["dga_medewerkersnummer"]).split("; "), strict=False)]
-        rows.append(RowResult(number, "invalid" if blocking else "valid", code, issues=issues,
-                              record=record, dgas=dgas))
-    return Result(
-        input=InputInfo(table.file.name, table.sha256, table.sheet, table.header_row),
-        rows=rows,
-        file_issues=list(table.file_issues),
-        office=table.office,
-        strict=strict,
-    )
+        row.status = "invalid" if any(i.severity is Severity.ERROR or strict for i in issues) else "valid"
+    draft.result.strict = strict
+    return draft.result
