@@ -43,6 +43,16 @@ def _install_signal_handlers() -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+def _ignore_further_signals() -> None:
+    """The run is stopped and cleaned up: a second Ctrl-C (or one still pending) must not turn the exit
+    code into a crash on the way out."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _fail(message: str) -> None:
     click.echo(redact(message), err=True)
 
@@ -70,9 +80,11 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
                 _fail(f"Oplossing: {exc.fix}")
             code = exc.exit_code
         except KeyboardInterrupt:
+            _ignore_further_signals()
             _fail("asr-batch: afgebroken (Ctrl+C); een uitvoermap wordt alleen vervangen door een volledige run.")
             code = 130
         except Terminated:
+            _ignore_further_signals()
             _fail("asr-batch: gestopt (SIGTERM); een uitvoermap wordt alleen vervangen door een volledige run.")
             code = 143
         except Exception as exc:  # the user never sees a traceback unless asked

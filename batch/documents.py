@@ -1,26 +1,35 @@
 """Registration documents: render and write one HTML and/or PDF per valid row, over all cores.
 
 The work is split into chunks of rows. With one worker the chunks run in this process; with more, a
-process pool runs them (forked on Linux, so the result is not copied). Either way the same functions do
+process pool runs them (forked on Linux, so the rows are not copied). Either way the same functions do
 the work, file names depend only on the row, and `row.documents` is filled in sheet order, so the output
 does not depend on the number of workers. Progress advances as chunks finish.
+
+With a pool the workers start early: `process` hands them the rows that look valid as soon as the cells
+are parsed, while this process loads pandas and pandera and runs the rules. A record never changes after
+normalising (normalise.py), so those documents are exactly what a later start would make. Documents of
+rows that the rules then reject are removed again before the output folder is swapped in.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Collection
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from batch.errors import UnusableInput
 from batch.files import write_private
-from batch.model import MEDIA, Result
+from batch.model import MEDIA, Result, RowResult
 from batch.progress import Progress
 
 if TYPE_CHECKING:
@@ -34,35 +43,66 @@ POOL_MIN_HTML = 1_500
 
 @dataclass(frozen=True)
 class DocumentJob:
-    result: Result
+    result: Result  # in a worker: the Result as it was when the pool started (its records are final)
     folder: Path  # the aanmeldingen/ folder being filled
     formats: tuple[str, ...]
     mask_secrets: bool
     templates_dir: Path | None
 
 
-class _Worker:
-    """What one process needs to render documents: the job and a compiled template environment."""
+def document_paths(row: RowResult, formats: Collection[str]) -> list[str]:
+    """The row's documents relative to the output folder, in the order of MEDIA."""
+    from batch.render import document_basename
 
-    def __init__(self, job: DocumentJob, env: jinja2.Environment | None = None) -> None:
+    base = document_basename(row)
+    return [f"{DOCUMENTS_DIR}/{base}.{medium}" for medium in MEDIA if medium in formats]
+
+
+def plan_documents(result: Result, formats: tuple[str, ...]) -> list[int]:
+    """Name every valid row's documents before any is written, so the reports can link to them while
+    they are being made. Returns the indices of those rows."""
+    indices = []
+    for index, row in enumerate(result.rows):
+        if row.status == "valid":
+            row.documents = document_paths(row, formats)
+            indices.append(index)
+    return indices
+
+
+class _Worker:
+    """What one process needs to render documents: the job, a compiled template environment and, in a pool,
+    the lock that the workers take to create a file."""
+
+    def __init__(self, job: DocumentJob, env: jinja2.Environment | None = None,
+                 create_lock: AbstractContextManager[object] | None = None) -> None:
         from batch.render import make_environment
 
         self.job = job
         self.env: jinja2.Environment = env if env is not None else make_environment(job.templates_dir)
+        self.create_lock = create_lock
 
-    def run(self, indices: list[int]) -> int:
-        """Render and write the planned documents of these rows; returns how many rows were done."""
+    def run(self, indices: list[int], early: bool = False) -> list[int]:
+        """Render and write the documents of these rows; returns the rows that failed. Only an early run
+        (before the rules have run) returns a failure rather than raising it: the row may yet turn out
+        invalid. If it does not, it is made again later, and then the failure is raised."""
         from batch.render import render_document
 
         job = self.job
+        failed = []
         for index in indices:
             row = job.result.rows[index]
-            for path in row.documents:
-                medium = path.rsplit(".", 1)[1]
-                source = render_document(self.env, row, job.result, mask_secrets=job.mask_secrets, medium=medium)
-                data: str | bytes = source if medium == "html" else _pdf(source, row.row, row.werkgeverscode, job)
-                write_private(job.folder / path.split("/", 1)[1], data)
-        return len(indices)
+            try:
+                for path in document_paths(row, job.formats):
+                    medium = path.rsplit(".", 1)[1]
+                    source = render_document(self.env, row, job.result, mask_secrets=job.mask_secrets,
+                                             medium=medium)
+                    data = source if medium == "html" else _pdf(source, row.row, row.werkgeverscode, job)
+                    write_private(job.folder / path.split("/", 1)[1], data, create_lock=self.create_lock)
+            except Exception:
+                if not early:
+                    raise
+                failed.append(index)
+        return failed
 
 
 def _pdf(source: str, row: int, code: str | None, job: DocumentJob) -> bytes:
@@ -80,16 +120,21 @@ def _pdf(source: str, row: int, code: str | None, job: DocumentJob) -> bytes:
 _worker: _Worker | None = None
 
 
-def _start_worker(job: DocumentJob) -> None:
+WORKER_NICENESS = 5
+
+
+def _start_worker(job: DocumentJob, create_lock: AbstractContextManager[object]) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _worker = _Worker(job)
+    if hasattr(os, "nice"):  # not on Windows
+        os.nice(WORKER_NICENESS)
+    _worker = _Worker(job, create_lock=create_lock)
 
 
-def _run_chunk(indices: list[int]) -> int:
+def _run_chunk(indices: list[int], early: bool) -> list[int]:
     if _worker is None:  # only a pool initialised by _start_worker calls this
         raise RuntimeError("document worker not started")
-    return _worker.run(indices)
+    return _worker.run(indices, early)
 
 
 def default_jobs() -> int:
@@ -105,58 +150,121 @@ def _chunks(indices: list[int], workers: int, largest: int) -> list[list[int]]:
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
 
-def _worker_count(job: DocumentJob, count: int, jobs: int) -> int:
-    threshold = POOL_MIN_PDF if "pdf" in job.formats else POOL_MIN_HTML
-    return max(1, min(jobs, count // threshold))
+class Documents:
+    """The registration documents of one run. A context manager: leaving it stops the pool, if any.
+
+    start_early() gives a pool the rows that look valid while the rules still run; finish() makes sure
+    that exactly the planned documents (`row.documents` of the valid rows) exist."""
+
+    def __init__(self, job: DocumentJob, *, jobs: int, env: jinja2.Environment | None = None) -> None:
+        self.job = job
+        self.env = env  # the caller's compiled templates, for the documents made in this process
+        likely = sum(row.status == "valid" for row in job.result.rows)
+        threshold = POOL_MIN_PDF if "pdf" in job.formats else POOL_MIN_HTML
+        self.workers = max(1, min(jobs, likely // threshold))
+        self._largest = 4 if "pdf" in job.formats else 64
+        self._pool: ProcessPoolExecutor | None = None
+        self._early: list[tuple[list[int], Future[list[int]]]] = []
+        self._early_names: dict[str, int] = {}  # document base path -> row index, of the rows started early
+        self._frozen = False
+
+    def __enter__(self) -> Documents:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+            self._pool = None
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            method = "fork" if sys.platform.startswith("linux") else "spawn"
+            if method == "fork" and "pdf" in self.job.formats:
+                from batch.pdf import prepare
+
+                prepare()  # fonts loaded once, before the fork, and shared
+            context = multiprocessing.get_context(method)
+            # The workers take turns to create a file. Creating one locks the folder in the kernel, and a
+            # process waiting for that lock may spin on a core instead of sleeping: slow when creating is
+            # slow (ext4 without a journal skips every inode deleted in the last 30 s, one by one).
+            create_lock = context.Lock()
+            gc.freeze()  # what exists now lives all run: no collection walks it, and forked pages stay shared
+            self._frozen = True
+            # A forking pool starts all its workers at the first submit, so they hold the Result as it is now.
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                             initializer=_start_worker, initargs=(self.job, create_lock))
+        return self._pool
+
+    def start_early(self) -> None:
+        """Start the pool on the rows that look valid so far (none of their cells unreadable), when there are
+        enough for a pool. Rows that would share a file name wait for the rules."""
+        if self.workers <= 1:
+            return
+        rows = self.job.result.rows
+        likely = [i for i, row in enumerate(rows) if row.status == "valid" and not row.issues]
+        names = {i: _base(rows[i]) for i in likely}
+        seen = Counter(names.values())
+        likely = [i for i in likely if seen[names[i]] == 1]
+        self._early_names = {names[i]: i for i in likely}
+        pool = self._start_pool()
+        self._early = [(chunk, pool.submit(_run_chunk, chunk, True))
+                       for chunk in _chunks(likely, self.workers, self._largest)]
+
+    def finish(self, progress: Progress, meanwhile: Callable[[], None] = lambda: None) -> None:
+        """Make every planned document that is not there yet and remove the early ones of rows that turned
+        out invalid. `meanwhile` runs in this process while the workers work (or first, without a pool)."""
+        rows = self.job.result.rows
+        planned = [i for i, row in enumerate(rows) if row.documents]
+        per_row = len(self.job.formats)
+        progress.start(len(planned) * per_row, "Aanmeldingen schrijven")
+        if self.workers <= 1:
+            meanwhile()
+            worker = _Worker(self.job, self.env)  # in this process: the caller's compiled templates serve
+            for chunk in _chunks(planned, 1, self._largest):
+                worker.run(chunk)
+                progress.advance(len(chunk) * per_row)
+        else:
+            self._finish_pooled(planned, progress, meanwhile)
+        progress.finish()
+
+    def _finish_pooled(self, planned: list[int], progress: Progress, meanwhile: Callable[[], None]) -> None:
+        rows = self.job.result.rows
+        per_row = len(self.job.formats)
+        pool = self._start_pool()
+        wanted = set(planned)
+        early = set(self._early_names.values())
+        # A row not started early may share its file name with an early row the rules rejected: it is
+        # written only after that one is done, so that the rejected row's document cannot overwrite it.
+        now: list[int] = []
+        after: list[int] = []
+        for i in planned:
+            if i not in early:
+                (after if _base(rows[i]) in self._early_names else now).append(i)
+        submitted = [(chunk, pool.submit(_run_chunk, chunk, False)) for chunk in _chunks(now, self.workers,
+                                                                                         self._largest)]
+        meanwhile()
+        for chunk, future in self._early:
+            failed = set(future.result())
+            after += [i for i in chunk if i in failed and i in wanted]  # made again, to raise the failure
+            progress.advance(sum(i in wanted and i not in failed for i in chunk) * per_row)
+        claimed = {path for i in planned for path in rows[i].documents}
+        for i in self._early_names.values():
+            if i not in wanted:
+                for path in document_paths(rows[i], self.job.formats):
+                    if path not in claimed:
+                        (self.job.folder / path.split("/", 1)[1]).unlink(missing_ok=True)
+        submitted += [(chunk, pool.submit(_run_chunk, chunk, False)) for chunk in _chunks(sorted(after), self.workers,
+                                                                                          self._largest)]
+        for chunk, future in submitted:
+            future.result()
+            progress.advance(len(chunk) * per_row)
 
 
-def plan_documents(result: Result, formats: tuple[str, ...]) -> list[int]:
-    """Name every valid row's documents (in the order of `formats`) before any is written, so the
-    reports can link to them while they are being made. Returns the indices of those rows."""
+def _base(row: RowResult) -> str:
     from batch.render import document_basename
 
-    indices = []
-    for index, row in enumerate(result.rows):
-        if row.status == "valid":
-            base = document_basename(row)
-            row.documents = [f"{DOCUMENTS_DIR}/{base}.{medium}" for medium in MEDIA if medium in formats]
-            indices.append(index)
-    return indices
-
-
-def write_documents(job: DocumentJob, *, jobs: int, progress: Progress,
-                    meanwhile: Callable[[], None] = lambda: None, env: jinja2.Environment | None = None) -> None:
-    """Write the planned documents into job.folder. `meanwhile` runs in this process while a pool of
-    workers renders (or before the documents, without a pool); every document exists on return."""
-    indices = [i for i, row in enumerate(job.result.rows) if row.documents]
-    progress.start(len(indices) * len(job.formats), "Aanmeldingen schrijven")
-    workers = _worker_count(job, len(indices), jobs)
-    chunks = _chunks(indices, workers, largest=4 if "pdf" in job.formats else 64)
-    if workers <= 1:
-        meanwhile()
-        worker = _Worker(job, env)  # in this process: the caller's compiled templates serve
-        for chunk in chunks:
-            progress.advance(worker.run(chunk) * len(job.formats))
-    else:
-        _pooled(job, chunks, workers, progress, meanwhile)
-    progress.finish()
-
-
-def _pooled(job: DocumentJob, chunks: list[list[int]], workers: int, progress: Progress,
-            meanwhile: Callable[[], None]) -> None:
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "fork" and "pdf" in job.formats:
-        from batch.pdf import prepare
-
-        prepare()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                             initargs=(job,)) as pool:
-        try:
-            done = pool.map(_run_chunk, chunks)  # submits every chunk now
-            meanwhile()
-            for rows in done:
-                progress.advance(rows * len(job.formats))
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    return document_basename(row)

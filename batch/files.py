@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 FILE_MODE = 0o600  # documents and the annotated copy hold Client Secrets: owner only
 DIR_MODE = 0o700
 
 
-def write_private(path: Path, data: str | bytes) -> None:
-    """Create a file owner-only from the start (no window in which others could read it)."""
+def write_private(path: Path, data: str | bytes, *, create_lock: AbstractContextManager[object] | None = None) -> None:
+    """Create a file owner-only from the start (no window in which others could read it). Processes that fill
+    one folder together pass a shared `create_lock`: see documents.py."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags, FILE_MODE)
+    with create_lock or nullcontext():
+        fd = os.open(path, flags, FILE_MODE)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batch.documents import DOCUMENTS_DIR, DocumentJob, default_jobs, plan_documents, write_documents
+from batch.documents import DOCUMENTS_DIR, DocumentJob, Documents, default_jobs, plan_documents
 from batch.errors import UnusableInput
 from batch.files import DIR_MODE, FILE_MODE, write_private
 from batch.model import Result
@@ -29,6 +29,8 @@ from batch.redact import redact
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+
+    from batch.normalise import Draft
 
 MARKER = ".asr-batch-uitvoer"
 RESULT_FILE = "resultaat.json"
@@ -166,34 +168,40 @@ def _swap(staging: Path, target: Path, foreign: bool) -> None:
 
 def write_output(source: Path, target: Path, options: Options, *, progress: Progress = silent) -> Result:
     """Check the workbook and write the whole output folder. Returns the Result; never prints."""
-    from batch.pipeline import check
+    from batch.normalise import normalise
+    from batch.reader import read_table
     from batch.render import check_templates, make_environment
 
     target = Path(os.path.abspath(target))  # "." and ".." have no name to put a staging folder beside
     env = make_environment(options.templates_dir)
     check_templates(env)  # a broken office template fails before anything is written
-    result = check(source, strict=options.strict)
+    draft = normalise(read_table(source))
     foreign = _check_target(target, source, options.force)
     try:
-        _write_all(env, result, source, target, foreign, options, progress)
+        return _write_all(env, draft, source, target, foreign, options, progress)
     except OSError as exc:  # a folder we may not write in, a full disk
         raise UnusableInput(
             f"De uitvoer kan niet worden geschreven in '{target}' ({exc.strerror or type(exc).__name__}).",
             "Kies met -o een map waarin u mag schrijven en waar ruimte is; een eerdere uitvoer is ongewijzigd.",
         ) from None
-    return result
 
 
-def _write_all(env: Environment, result: Result, source: Path, target: Path, foreign: bool, options: Options,
-               progress: Progress) -> None:
+def _write_all(env: Environment, draft: Draft, source: Path, target: Path, foreign: bool, options: Options,
+               progress: Progress) -> Result:
     with _staging(target) as staging:
         docs = staging / DOCUMENTS_DIR
         docs.mkdir(mode=DIR_MODE)
-        plan_documents(result, options.formats)
-        job = DocumentJob(result, docs, options.formats, options.mask_secrets, options.templates_dir)
-        write_documents(job, jobs=options.jobs or default_jobs(), progress=progress,
-                        meanwhile=lambda: _write_reports(env, result, source, staging, foreign), env=env)
+        job = DocumentJob(draft.result, docs, options.formats, options.mask_secrets, options.templates_dir)
+        with Documents(job, jobs=options.jobs or default_jobs(), env=env) as documents:
+            documents.start_early()  # before pandas and pandera load: the documents overlap with the rules
+            with _signals_deferred():  # a Ctrl-C halfway through importing numpy would crash the way out
+                from batch.validate import judge
+
+            result = judge(draft, strict=options.strict)
+            plan_documents(result, options.formats)
+            documents.finish(progress, meanwhile=lambda: _write_reports(env, result, source, staging, foreign))
         _swap_in(staging, target, foreign)
+    return result
 
 
 def _write_reports(env: Environment, result: Result, source: Path, staging: Path, foreign: bool) -> None:

@@ -7,6 +7,7 @@ here, so the overview and the error report cannot reach a Client Secret even whe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
 import traceback
@@ -367,10 +368,15 @@ def render_error_report(env: jinja2.Environment, result: Result, context: dict[s
 
 def document_basename(row: RowResult) -> str:
     """`<werkgeverscode>-<slug of the name>`, safe as a file name on every platform (no extension)."""
-    code = slugify(row.werkgeverscode, fallback="", max_length=1000)
+    return _basename(row.werkgeverscode, row.naam)
+
+
+@functools.lru_cache(maxsize=2 * 65_536)  # `process` asks for each name up to three times (documents.py)
+def _basename(werkgeverscode: str | None, naam: str | None) -> str:
+    code = slugify(werkgeverscode, fallback="", max_length=1000)
     if len(code) > 40:  # never cut a code short: two werkgevers would share a file
         code = f"{code[:30]}-{hashlib.sha256(code.encode()).hexdigest()[:9]}"
-    name = slugify(row.naam)
+    name = slugify(naam)
     return f"{code}-{name}" if code else name
 
 

@@ -2,7 +2,8 @@
 
 - `parse_column` (text fast path, memoised Ja/Nee) equals `parse_cell(to_cell(v))` value by value.
 - calamine (the reader) sees every cell as openpyxl (the reference reader) does.
-- documents written by a pool of worker processes equal those written in one process.
+- documents written by a pool of worker processes equal those written in one process, also when the pool
+  starts on the rows that look valid before the rules have run and the rules then reject some of them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import valid_row
+from conftest import numbered_rows, triples, valid_row
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -94,3 +95,52 @@ def test_pool_and_single_process_write_the_same_documents(make_workbook, tmp_pat
     pdfs = sorted(p.name for p in (tmp_path / "twee" / "aanmeldingen").glob("*.pdf"))
     assert len(pdfs) == (12 if "pdf" in formats else 0)
 
+
+
+# Rows that look valid when their cells are parsed (so a pool starts on them early) but that a rule rejects.
+REJECTED_LATER = [
+    valid_row(werkgeverscode="3001", naam="Dubbel A"),
+    valid_row(werkgeverscode="3001", naam="Dubbel B"),  # dubbele_werkgeverscode: both rows
+    valid_row(werkgeverscode="3002", naam="Tel DGA", dga="Ja", dga_naam="A; B", dga_medewerkersnummer="1"),
+    valid_row(werkgeverscode="3003", naam="Eigen paar", client_id="klant-1", client_secret="Geheim-Een-11"),
+    valid_row(werkgeverscode="3004", naam="Ander secret", client_id="klant-1", client_secret="Geheim-Twee-22"),
+    valid_row(werkgeverscode="3005", naam="Zelfde Naam"),
+    valid_row(werkgeverscode="3005", naam="Zelfde Naam"),  # one file name for two rows: not started early
+    valid_row(werkgeverscode="3006", naam="Waarschuwing", dga="Nee", dga_naam="Piet"),  # invalid with --strict
+]
+
+
+def _documents_on_disk(folder: Path) -> set[str]:
+    return {f"aanmeldingen/{p.name}" for p in (folder / "aanmeldingen").iterdir()}
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_documents_started_early_for_rows_the_rules_reject_are_removed(make_workbook, tmp_path, monkeypatch,
+                                                                       strict) -> None:
+    source = make_workbook([*numbered_rows(6), *REJECTED_LATER])
+    monkeypatch.setattr(batch.documents, "POOL_MIN_HTML", 1)
+    single = write_output(source, tmp_path / "een", Options(formats=("html",), jobs=1, strict=strict))
+    pooled = write_output(source, tmp_path / "twee", Options(formats=("html",), jobs=2, strict=strict))
+    assert triples(single) == triples(pooled)
+    valid = {d for row in pooled.rows for d in row.documents}
+    # valid: the six numbered rows, 3003 (the first of the pair) and 3006 (a warning) unless --strict
+    later = sorted(r.werkgeverscode or "" for r in pooled.rows if r.documents)[6:]
+    assert later == (["3003"] if strict else ["3003", "3006"])
+    assert _documents_on_disk(tmp_path / "twee") == valid == _documents_on_disk(tmp_path / "een")
+    assert _normalised(tmp_path / "een") == _normalised(tmp_path / "twee")
+
+
+def test_a_template_failing_early_on_a_row_the_rules_reject_does_not_stop_the_run(make_workbook, tmp_path,
+                                                                                   monkeypatch) -> None:
+    """Before the rules have run, a pool renders rows that may yet be rejected; an office template that fails on
+    such a row must not stop a run that never needed that row's document."""
+    templates = tmp_path / "sjablonen"
+    templates.mkdir()
+    (templates / "aanmelding.html").write_text(
+        '{% extends "_basis.html" %}{% block inhoud %}{{ werkgever.naam }}'
+        '{% if werkgever.dga_naam == "A; B" %}{{ 1 // 0 }}{% endif %}{% endblock %}', encoding="utf-8")
+    source = make_workbook([*numbered_rows(4), REJECTED_LATER[2]])  # 3002: two DGA names, one number
+    monkeypatch.setattr(batch.documents, "POOL_MIN_HTML", 1)
+    result = write_output(source, tmp_path / "uit", Options(formats=("html",), jobs=2, templates_dir=templates))
+    assert [(r.row, r.status) for r in result.rows][-1] == (6, "invalid")
+    assert len(_documents_on_disk(tmp_path / "uit")) == 4
