@@ -3,7 +3,13 @@
 A and B run as subprocesses in alternating pairs (A, B, A, B, ...); a figure reports the medians of A and B,
 their ratio and the min–max of the per-pair ratios. It always exits 0: it is a measurement, not a test.
 
-    python benchmarks/run.py [--pairs 5] [--quick] [--linearity] [--out benchmarks/results.md]
+    python benchmarks/run.py [--pairs 5] [--quick] [--linearity] [--set-aside] [--out benchmarks/results.md]
+
+Each run gets an empty output folder. By default the previous output is deleted just before (outside the
+timed region). On ext4 without a journal (this machine's disk) creating files right after thousands were
+deleted is slow -- the kernel skips every inode deleted in the last ~30 s, one by one -- and how slow
+varies from run to run by seconds, for the floor script as much as for asr-batch. --set-aside moves the
+previous output aside instead and deletes it all at the end: the figures of a disk at rest.
 """
 
 from __future__ import annotations
@@ -93,9 +99,23 @@ def check_exit(cmd: Cmd, code: int) -> None:
         raise BenchError(f"exit {code} (expected {cmd.expect}) from: {' '.join(cmd.argv)}")
 
 
+SET_ASIDE = WORK / "opzij"  # --set-aside: earlier outputs, deleted when the benchmark ends
+_set_aside = False
+
+
+def empty_output(folder: Path) -> None:
+    if not folder.exists():
+        return
+    if _set_aside:
+        SET_ASIDE.mkdir(exist_ok=True)
+        folder.rename(SET_ASIDE / f"{folder.name}-{time.monotonic_ns()}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def seconds(cmd: Cmd) -> float:
     if cmd.fresh is not None:
-        shutil.rmtree(cmd.fresh, ignore_errors=True)
+        empty_output(cmd.fresh)
     start = time.perf_counter()
     done = subprocess.run(cmd.argv, cwd=cmd.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
@@ -235,6 +255,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="2 pairs, 1 pair at 100k rows, no 100k linearity run unless --linearity")
     parser.add_argument("--linearity", action="store_true", help="with --quick: run the 100k linearity figure too")
+    parser.add_argument("--set-aside", action="store_true",
+                        help="move each previous output aside instead of deleting it before the next run")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this Markdown file")
     args = parser.parse_args(argv)
     pairs = args.pairs or (2 if args.quick else 5)
@@ -243,11 +265,15 @@ def main(argv: list[str]) -> int:
     big_pairs = min(pairs, 1) if args.quick else pairs
     memory = sys.platform.startswith("linux")
     notes = NOTES + ([] if memory else ["peak RSS figure skipped: ru_maxrss is only comparable on Linux."])
-    header = machine()
+    global _set_aside
+    _set_aside = args.set_aside
+    header = machine() + ("; outputs set aside, not deleted, between runs" if args.set_aside else
+                          "; each output deleted just before the next run")
     done = figures(pairs, big_pairs, linearity=args.linearity or not args.quick, memory=memory)
     for figure in done:
         run_figure(figure)
     shutil.rmtree(WORK / "out", ignore_errors=True)
+    shutil.rmtree(SET_ASIDE, ignore_errors=True)
     report = table(done, header, notes)
     print(report)
     if args.out:
