@@ -13,6 +13,7 @@ rows that the rules then reject are removed again before the output folder is sw
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from batch import signals
 from batch.errors import UnusableInput
 from batch.files import write_private
 from batch.model import MEDIA, Result, RowResult
@@ -165,7 +167,7 @@ class Documents:
         self._largest = 4 if "pdf" in job.formats else 64
         self._pool: ProcessPoolExecutor | None = None
         self._early: list[tuple[list[int], Future[list[int]]]] = []
-        self._early_names: dict[str, int] = {}  # document base path -> row index, of the rows started early
+        self._early_rows: set[int] = set()
         self._frozen = False
 
     def __enter__(self) -> Documents:
@@ -174,7 +176,10 @@ class Documents:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+            # After a failure or a Ctrl-C the workers finish their current chunk; a second Ctrl-C must not cut
+            # that wait short, or the process hangs at exit on workers still holding tasks.
+            with signals.ignored() if kind is not None else contextlib.nullcontext():
+                self._pool.shutdown(wait=True, cancel_futures=kind is not None)
             self._pool = None
         if self._frozen:
             gc.unfreeze()
@@ -206,10 +211,11 @@ class Documents:
             return
         rows = self.job.result.rows
         likely = [i for i, row in enumerate(rows) if row.status == "valid" and not row.issues]
-        names = {i: _base(rows[i]) for i in likely}
-        seen = Counter(names.values())
-        likely = [i for i in likely if seen[names[i]] == 1]
-        self._early_names = {names[i]: i for i in likely}
+        names = Counter(_base(rows[i]) for i in likely)
+        likely = [i for i in likely if names[_base(rows[i])] == 1]
+        if not likely:
+            return
+        self._early_rows = set(likely)
         pool = self._start_pool()
         self._early = [(chunk, pool.submit(_run_chunk, chunk, True))
                        for chunk in _chunks(likely, self.workers, self._largest)]
@@ -236,29 +242,24 @@ class Documents:
         per_row = len(self.job.formats)
         pool = self._start_pool()
         wanted = set(planned)
-        early = set(self._early_names.values())
-        # A row not started early may share its file name with an early row the rules rejected: it is
-        # written only after that one is done, so that the rejected row's document cannot overwrite it.
-        now: list[int] = []
-        after: list[int] = []
-        for i in planned:
-            if i not in early:
-                (after if _base(rows[i]) in self._early_names else now).append(i)
-        submitted = [(chunk, pool.submit(_run_chunk, chunk, False)) for chunk in _chunks(now, self.workers,
-                                                                                         self._largest)]
+        # Rows not started early are made once every early chunk is done and the documents of the rows the
+        # rules rejected are gone, so that no rejected row's document can overwrite theirs.
+        later = [i for i in planned if i not in self._early_rows]
+        submitted: list[tuple[list[int], Future[list[int]]]] = []
+        if not self._early:  # nothing to wait for
+            submitted = [(chunk, pool.submit(_run_chunk, chunk, False))
+                         for chunk in _chunks(later, self.workers, self._largest)]
+            later = []
         meanwhile()
         for chunk, future in self._early:
             failed = set(future.result())
-            after += [i for i in chunk if i in failed and i in wanted]  # made again, to raise the failure
+            later += [i for i in chunk if i in failed and i in wanted]  # made again, to raise the failure
             progress.advance(sum(i in wanted and i not in failed for i in chunk) * per_row)
-        claimed = {path for i in planned for path in rows[i].documents}
-        for i in self._early_names.values():
-            if i not in wanted:
-                for path in document_paths(rows[i], self.job.formats):
-                    if path not in claimed:
-                        (self.job.folder / path.split("/", 1)[1]).unlink(missing_ok=True)
-        submitted += [(chunk, pool.submit(_run_chunk, chunk, False)) for chunk in _chunks(sorted(after), self.workers,
-                                                                                          self._largest)]
+        for i in sorted(self._early_rows - wanted):
+            for path in document_paths(rows[i], self.job.formats):
+                (self.job.folder / path.split("/", 1)[1]).unlink(missing_ok=True)
+        submitted += [(chunk, pool.submit(_run_chunk, chunk, False))
+                      for chunk in _chunks(sorted(later), self.workers, self._largest)]
         for chunk, future in submitted:
             future.result()
             progress.advance(len(chunk) * per_row)

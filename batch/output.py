@@ -12,7 +12,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from batch import signals
 from batch.documents import DOCUMENTS_DIR, DocumentJob, Documents, default_jobs, plan_documents
 from batch.errors import UnusableInput
 from batch.files import DIR_MODE, FILE_MODE, write_private
@@ -111,31 +111,8 @@ def _staging(target: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Ctrl-C or SIGTERM during the swap is acted on after it, so the folder is never half swapped.
-
-    Python runs signal handlers in the main thread whichever thread the OS delivers to (numpy starts
-    threads), so the handlers are swapped for ones that only take note; the noted signal is re-raised
-    through the original handler when the swap is done."""
-    noted: list[int] = []
-    wanted = [s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None]
-    try:
-        previous = {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in wanted}
-    except ValueError:  # not the main thread: nothing can be deferred here
-        yield
-        return
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if noted:
-            signal.raise_signal(noted[0])
-
-
 def _swap_in(staging: Path, target: Path, foreign: bool) -> None:
-    with _signals_deferred():
+    with signals.deferred():  # never half swapped
         _swap(staging, target, foreign)
 
 
@@ -194,7 +171,7 @@ def _write_all(env: Environment, draft: Draft, source: Path, target: Path, forei
         job = DocumentJob(draft.result, docs, options.formats, options.mask_secrets, options.templates_dir)
         with Documents(job, jobs=options.jobs or default_jobs(), env=env) as documents:
             documents.start_early()  # before pandas and pandera load: the documents overlap with the rules
-            with _signals_deferred():  # a Ctrl-C halfway through importing numpy would crash the way out
+            with signals.deferred():  # not cut halfway: numpy cannot be imported again after that
                 from batch.validate import judge
 
             result = judge(draft, strict=options.strict)

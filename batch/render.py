@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.resources
+import sys
 import traceback
 from datetime import datetime
 from pathlib import Path
@@ -373,8 +374,8 @@ def document_basename(row: RowResult) -> str:
 
 @functools.lru_cache(maxsize=2 * 65_536)  # `process` asks for each name up to three times (documents.py)
 def _basename(werkgeverscode: str | None, naam: str | None) -> str:
-    code = slugify(werkgeverscode, fallback="", max_length=1000)
-    if len(code) > 40:  # never cut a code short: two werkgevers would share a file
+    code = slugify(werkgeverscode, fallback="", max_length=sys.maxsize)
+    if len(code) > 40:  # never cut a code short (nor before hashing it): two werkgevers would share a file
         code = f"{code[:30]}-{hashlib.sha256(code.encode()).hexdigest()[:9]}"
     name = slugify(naam)
     return f"{code}-{name}" if code else name

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import batch.documents
+import batch.model
 from batch.fields import Kind
 from batch.output import Options, write_output
 from batch.reader import read_table
@@ -66,6 +67,25 @@ def test_calamine_reads_every_cell_as_openpyxl_does(make_workbook) -> None:
             assert to_cell(table.raw[key][position]) == to_cell(reference), (key, number)
 
 
+class _FixedClock(datetime):
+    @classmethod
+    def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+        return datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
+
+
+def _early_start_spy(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """Per run with documents, the names of the rows whose documents were started before the rules ran."""
+    runs: list[set[str]] = []
+    finish = batch.documents.Documents.finish
+
+    def spying(self: batch.documents.Documents, *args: object, **kwargs: object) -> None:
+        runs.append({str(self.job.result.rows[i].record.get("naam")) for i in self._early_rows})
+        finish(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch.documents.Documents, "finish", spying)
+    return runs
+
+
 def _normalised(folder: Path) -> dict[str, str]:
     files = {}
     for path in sorted(folder.rglob("*")):
@@ -85,11 +105,14 @@ def test_pool_and_single_process_write_the_same_documents(make_workbook, tmp_pat
     source = make_workbook(rows)
     monkeypatch.setattr(batch.documents, "POOL_MIN_HTML", 1)
     monkeypatch.setattr(batch.documents, "POOL_MIN_PDF", 1)
+    monkeypatch.setattr(batch.model, "datetime", _FixedClock)  # the PDFs carry their creation time
     single = write_output(source, tmp_path / "een", Options(formats=formats, jobs=1))
     pooled = write_output(source, tmp_path / "twee", Options(formats=formats, jobs=2))
     assert [r.documents for r in single.rows] == [r.documents for r in pooled.rows]
     assert sum(bool(r.documents) for r in pooled.rows) == 12
     assert _normalised(tmp_path / "een") == _normalised(tmp_path / "twee")
+    for pdf in (tmp_path / "een" / "aanmeldingen").glob("*.pdf"):
+        assert pdf.read_bytes() == (tmp_path / "twee" / "aanmeldingen" / pdf.name).read_bytes(), pdf.name
     one = json.loads((tmp_path / "een" / "resultaat.json").read_text(encoding="utf-8"))
     assert one["counts"]["valid"] == 12
     pdfs = sorted(p.name for p in (tmp_path / "twee" / "aanmeldingen").glob("*.pdf"))
@@ -119,8 +142,12 @@ def test_documents_started_early_for_rows_the_rules_reject_are_removed(make_work
                                                                        strict) -> None:
     source = make_workbook([*numbered_rows(6), *REJECTED_LATER])
     monkeypatch.setattr(batch.documents, "POOL_MIN_HTML", 1)
+    early = _early_start_spy(monkeypatch)
     single = write_output(source, tmp_path / "een", Options(formats=("html",), jobs=1, strict=strict))
     pooled = write_output(source, tmp_path / "twee", Options(formats=("html",), jobs=2, strict=strict))
+    numbered = {f"Werkgever {1001 + i}" for i in range(6)}
+    rejected = {"Dubbel A", "Dubbel B", "Tel DGA", "Eigen paar", "Ander secret", "Waarschuwing"}
+    assert early == [set(), numbered | rejected]  # one process starts nothing early; "Zelfde Naam" waits
     assert triples(single) == triples(pooled)
     valid = {d for row in pooled.rows for d in row.documents}
     # valid: the six numbered rows, 3003 (the first of the pair) and 3006 (a warning) unless --strict
@@ -141,6 +168,8 @@ def test_a_template_failing_early_on_a_row_the_rules_reject_does_not_stop_the_ru
         '{% if werkgever.dga_naam == "A; B" %}{{ 1 // 0 }}{% endif %}{% endblock %}', encoding="utf-8")
     source = make_workbook([*numbered_rows(4), REJECTED_LATER[2]])  # 3002: two DGA names, one number
     monkeypatch.setattr(batch.documents, "POOL_MIN_HTML", 1)
+    early = _early_start_spy(monkeypatch)
     result = write_output(source, tmp_path / "uit", Options(formats=("html",), jobs=2, templates_dir=templates))
+    assert "Tel DGA" in early[0]  # its document was tried (and failed) before the rules rejected the row
     assert [(r.row, r.status) for r in result.rows][-1] == (6, "invalid")
     assert len(_documents_on_disk(tmp_path / "uit")) == 4

@@ -1,0 +1,47 @@
+"""Ctrl-C and SIGTERM around the few steps that must not be cut short."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
+from typing import Any
+
+_STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
+
+
+@contextlib.contextmanager
+def _handled_by(handler: Callable[[int, Any], object] | int) -> Iterator[bool]:
+    """Stop signals go to `handler` inside the block. Yields False (and changes nothing) outside the main thread,
+    where signal handlers cannot be changed."""
+    try:
+        previous = {s: signal.signal(s, handler) for s in _STOP_SIGNALS}
+    except ValueError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Ctrl-C or SIGTERM inside the block is acted on after it.
+
+    Python runs signal handlers in the main thread whichever thread the OS delivers to (numpy starts
+    threads), so the handlers are swapped for ones that only take note; the noted signal is re-raised
+    through the original handler when the block is done."""
+    noted: list[int] = []
+    with _handled_by(lambda signum, frame: noted.append(signum)):
+        yield
+    if noted:
+        signal.raise_signal(noted[0])
+
+
+@contextlib.contextmanager
+def ignored() -> Iterator[None]:
+    """Ctrl-C and SIGTERM are ignored inside the block: for the way out of a run that is already stopping."""
+    with _handled_by(signal.SIG_IGN):
+        yield
