@@ -209,10 +209,12 @@ class Documents:
         enough for a pool. Rows that would share a file name wait for the rules."""
         if self.workers <= 1:
             return
+        from batch.render import document_basename
+
         rows = self.job.result.rows
         likely = [i for i, row in enumerate(rows) if row.status == "valid" and not row.issues]
-        names = Counter(_base(rows[i]) for i in likely)
-        likely = [i for i in likely if names[_base(rows[i])] == 1]
+        names = Counter(document_basename(rows[i]) for i in likely)
+        likely = [i for i in likely if names[document_basename(rows[i])] == 1]
         if not likely:
             return
         self._early_rows = set(likely)
@@ -263,9 +265,3 @@ class Documents:
         for chunk, future in submitted:
             future.result()
             progress.advance(len(chunk) * per_row)
-
-
-def _base(row: RowResult) -> str:
-    from batch.render import document_basename
-
-    return document_basename(row)
