@@ -168,7 +168,6 @@ class Documents:
         self._pool: ProcessPoolExecutor | None = None
         self._early: list[tuple[list[int], Future[list[int]]]] = []
         self._early_rows: set[int] = set()
-        self._frozen = False
 
     def __enter__(self) -> Documents:
         return self
@@ -181,9 +180,7 @@ class Documents:
             with signals.ignored() if kind is not None else contextlib.nullcontext():
                 self._pool.shutdown(wait=True, cancel_futures=kind is not None)
             self._pool = None
-        if self._frozen:
-            gc.unfreeze()
-            self._frozen = False
+            gc.unfreeze()  # frozen when the pool started
 
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -198,7 +195,6 @@ class Documents:
             # slow (ext4 without a journal skips every inode deleted in the last 30 s, one by one).
             create_lock = context.Lock()
             gc.freeze()  # what exists now lives all run: no collection walks it, and forked pages stay shared
-            self._frozen = True
             # A forking pool starts all its workers at the first submit, so they hold the Result as it is now.
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                              initializer=_start_worker, initargs=(self.job, create_lock))
