@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from batch import __version__
+from batch import __version__, collector
 from batch.errors import UnusableInput
 from batch.model import MEDIA
 from batch.redact import redact
@@ -73,7 +73,8 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
         else:
             warnings.simplefilter("ignore")  # library warnings are not the office's to read
         try:
-            code = func(*args, **kwargs)
+            with collector.paused():
+                code = func(*args, **kwargs)
         except UnusableInput as exc:
             _fail(f"asr-batch: {exc.message}")
             if exc.fix:
@@ -229,6 +230,13 @@ def _usage_message(error: click.UsageError) -> str:
 def run() -> None:
     """The console entry point: `main` with usage errors in Dutch, exit code 2."""
     try:
+        _run_main()
+    finally:
+        collector.skip_final_collection()
+
+
+def _run_main() -> None:
+    try:
         main.main(standalone_mode=False, prog_name="asr-batch")
     except click.exceptions.NoArgsIsHelpError as error:
         _fail(error.format_message())
@@ -243,7 +251,6 @@ def run() -> None:
         sys.exit(130)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-
 
 if __name__ == "__main__":
     run()

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from batch import signals
+from batch import collector, signals
 from batch.errors import UnusableInput
 from batch.files import write_private
 from batch.model import MEDIA, Result, RowResult
@@ -91,19 +91,21 @@ class _Worker:
 
         job = self.job
         failed = []
-        for index in indices:
-            row = job.result.rows[index]
-            try:
-                for path in document_paths(row, job.formats):
-                    medium = path.rsplit(".", 1)[1]
-                    source = render_document(self.env, row, job.result, mask_secrets=job.mask_secrets,
-                                             medium=medium)
-                    data = source if medium == "html" else _pdf(source, row.row, row.werkgeverscode, job)
-                    write_private(job.folder / path.split("/", 1)[1], data, create_lock=self.create_lock)
-            except Exception:
-                if not early:
-                    raise
-                failed.append(index)
+        # fpdf2 leaves reference cycles behind: the collector runs while PDFs are made (collector.py).
+        with collector.running() if "pdf" in job.formats else contextlib.nullcontext():
+            for index in indices:
+                row = job.result.rows[index]
+                try:
+                    for path in document_paths(row, job.formats):
+                        medium = path.rsplit(".", 1)[1]
+                        source = render_document(self.env, row, job.result, mask_secrets=job.mask_secrets,
+                                                 medium=medium)
+                        data = source if medium == "html" else _pdf(source, row.row, row.werkgeverscode, job)
+                        write_private(job.folder / path.split("/", 1)[1], data, create_lock=self.create_lock)
+                except Exception:
+                    if not early:
+                        raise
+                    failed.append(index)
         return failed
 
 

@@ -4,10 +4,12 @@
 - calamine (the reader) sees every cell as openpyxl (the reference reader) does.
 - documents written by a pool of worker processes equal those written in one process, also when the pool
   starts on the rows that look valid before the rules have run and the rules then reject some of them.
+- a command runs with the cyclic garbage collector paused, except while PDFs are made.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from datetime import UTC, date, datetime
@@ -15,12 +17,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import numbered_rows, triples, valid_row
+from conftest import numbered_rows, run_cli, triples, valid_row
 from hypothesis import given
 from hypothesis import strategies as st
 
 import batch.documents
 import batch.model
+import batch.normalise
+import batch.pdf
+from batch import collector
 from batch.fields import Kind
 from batch.output import Options, write_output
 from batch.reader import read_table
@@ -173,3 +178,37 @@ def test_a_template_failing_early_on_a_row_the_rules_reject_does_not_stop_the_ru
     assert "Tel DGA" in early[0]  # its document was tried (and failed) before the rules rejected the row
     assert [(r.row, r.status) for r in result.rows][-1] == (6, "invalid")
     assert len(_documents_on_disk(tmp_path / "uit")) == 4
+
+
+def _collector_spy(monkeypatch, module, name: str) -> list[bool]:
+    """Wrap `module.name` to note whether the cyclic garbage collector was running at each call."""
+    seen: list[bool] = []
+    original = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
+def test_a_command_runs_with_the_collector_paused_and_restores_it(make_workbook, tmp_path, monkeypatch) -> None:
+    """The rows hold no reference cycles, so the collector would only walk them again and again."""
+    source = make_workbook(numbered_rows(2))
+    seen = _collector_spy(monkeypatch, batch.normalise, "normalise")
+    assert gc.isenabled()
+    result = run_cli("process", source, "--format", "html", "-o", tmp_path / "uit")
+    assert result.exit_code == 0, result.output
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_pdfs_are_made_with_the_collector_running_in_a_paused_command(make_workbook, tmp_path, monkeypatch) -> None:
+    """fpdf2 leaves reference cycles behind: without the collector a long run would only grow."""
+    source = make_workbook(numbered_rows(2))
+    seen = _collector_spy(monkeypatch, batch.pdf, "html_to_pdf")
+    with collector.paused():
+        write_output(source, tmp_path / "uit", Options(formats=("html", "pdf"), jobs=1))
+        assert not gc.isenabled()
+    assert seen == [True, True]
