@@ -30,6 +30,7 @@ from batch.pdf import PdfError, html_to_pdf, pdf_html
 from batch.render import (
     check_templates,
     document_basename,
+    document_context,
     make_environment,
     render_document,
     render_error_report,
@@ -246,6 +247,47 @@ def test_clean_error_report_says_so(env) -> None:  # type: ignore[no-untyped-def
 
 
 # --- custom templates -------------------------------------------------------------------------------------
+
+
+# The built-in document is rendered once per shape and filled in per row (render.py); Jinja2 itself is the
+# reference. Values mix empty and hostile text, marker-like characters, DGAs and the office's optional fields.
+_TEXT = st.one_of(st.none(), st.just(""), st.text(alphabet="aZ09 &<>\"'é€\ue000\ue001:;—", min_size=1, max_size=8))
+_OPTIONAL = ("client_id", "client_secret", "kvk_nummer", "loonheffingennummer", "opmerkingen", "dertiende_maand",
+             "verloning", "naam", "werkgeverscode")
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.fixed_dictionaries({key: _TEXT for key in _OPTIONAL}),
+       dgas=st.lists(st.tuples(_TEXT, _TEXT), max_size=3),
+       office=st.fixed_dictionaries({key: _TEXT for key in ("naam", "contactpersoon", "email", "telefoon")}),
+       file_name=st.sampled_from(["werkgevers.xlsx", "<b>&'\".xlsx", "\ue000x:0\ue001.xlsx"]),
+       row_number=st.integers(min_value=2, max_value=1_048_576),
+       medium=st.sampled_from(["html", "pdf"]), mask=st.booleans())
+def test_built_in_document_by_shape_equals_jinja2(values, dgas, office, file_name, row_number, medium,
+                                                  mask) -> None:  # type: ignore[no-untyped-def]
+    env = make_environment()
+    rec = record(**values, dga="Ja" if dgas else "Nee")
+    row = RowResult(row=row_number, status="valid", werkgeverscode=rec["werkgeverscode"], record=rec,
+                    dgas=[Dga(naam or "", nummer or "") for naam, nummer in dgas])
+    result = make_result([row])
+    result.office = Office(office)
+    result.input = InputInfo(file_name, "a" * 64, "Blad <1>", 1)
+    expected = env.get_template("aanmelding.html").render(
+        document_context(row, result, mask_secrets=mask, medium=medium))
+    assert render_document(env, row, result, mask_secrets=mask, medium=medium) == expected
+    # and again from the cached shape, for a second row of that shape
+    assert render_document(env, row, result, mask_secrets=mask, medium=medium) == expected
+
+
+def test_office_templates_are_rendered_by_jinja2_itself(tmp_path: Path) -> None:
+    """An office's template may transform or compare a row's values, which a shape cannot stand in for."""
+    (tmp_path / "aanmelding.html").write_text(
+        "{{ werkgever.naam|upper }}{% if werkgever.verloning == '4-wekelijks' %} vier weken{% endif %}",
+        encoding="utf-8")
+    env = make_environment(tmp_path)
+    result = make_result([valid_row(naam="Bakker"), valid_row(naam="Smid", verloning="maandelijks")])
+    assert [render_document(env, row, result, mask_secrets=False, medium="html") for row in result.rows] == [
+        "BAKKER vier weken", "SMID"]
 
 
 def test_custom_template_dir_overrides_aanmelding(tmp_path: Path) -> None:
