@@ -560,6 +560,22 @@ def test_sheet_used_to_row_1048576_is_read_quickly_and_counts_only_real_rows(tmp
     assert elapsed < 10, f"{elapsed:.1f} s"
 
 
+@pytest.mark.parametrize("cell", ["XFD1048576", "DA5", "A200000", "AAA1"])
+def test_a_value_far_outside_any_list_of_werkgevers_names_its_cell(tmp_path: Path, cell: str) -> None:
+    """calamine would hold every cell up to it in memory: the file is refused, and the message says which cell."""
+    path = workbook(tmp_path / "werkgevers.xlsx", count=3)
+    row = "".join(ch for ch in cell if ch.isdigit())
+    far = f'<row r="{row}"><c r="{cell}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet2.xml")
+    stretched = rezip(path, path.with_name("ver.xlsx"),
+                      {"xl/worksheets/sheet2.xml": lambda _: sheet.replace(b"</sheetData>", far + b"</sheetData>", 1)})
+    proc = asr_batch("validate", stretched, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert f"heeft een waarde in cel {cell}, ver buiten een lijst met werkgevers" in proc.stderr
+    assert f"Maak cel {cell} leeg" in proc.stderr
+
+
 def test_used_range_to_row_1048576_does_not_trip_the_row_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batch.reader, "MAX_ROWS", 50)
     path = _stretched(workbook(tmp_path / "werkgevers.xlsx", count=40), "empty-string")
