@@ -90,6 +90,7 @@ class _Worker:
         from batch.render import render_document
 
         job = self.job
+        folder = os.fspath(job.folder)
         failed = []
         # fpdf2 leaves reference cycles behind: the collector runs while PDFs are made (collector.py).
         with collector.running() if "pdf" in job.formats else contextlib.nullcontext():
@@ -101,7 +102,8 @@ class _Worker:
                         source = render_document(self.env, row, job.result, mask_secrets=job.mask_secrets,
                                                  medium=medium)
                         data = source if medium == "html" else _pdf(source, row.row, row.werkgeverscode, job)
-                        write_private(job.folder / path.split("/", 1)[1], data, create_lock=self.create_lock)
+                        write_private(os.path.join(folder, path.split("/", 1)[1]), data,
+                                      create_lock=self.create_lock)
                 except Exception:
                     if not early:
                         raise

@@ -10,11 +10,16 @@ FILE_MODE = 0o600  # documents and the annotated copy hold Client Secrets: owner
 DIR_MODE = 0o700
 
 
-def write_private(path: Path, data: str | bytes, *, create_lock: AbstractContextManager[object] | None = None) -> None:
+def write_private(path: str | Path, data: str | bytes, *,
+                  create_lock: AbstractContextManager[object] | None = None) -> None:
     """Create a file owner-only from the start (no window in which others could read it). Processes that fill
     one folder together pass a shared `create_lock`: see documents.py."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
     with create_lock or nullcontext():
         fd = os.open(path, flags, FILE_MODE)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    try:
+        view = memoryview(data.encode("utf-8") if isinstance(data, str) else data)
+        while view:  # os.write may write less than asked (a full disk raises OSError instead)
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)

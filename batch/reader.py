@@ -461,9 +461,15 @@ def _read_open_workbook(path: Path, data: bytes, archive: zipfile.ZipFile,
     if last_special >= first + len(data_rows):  # calamine's range ends at the last cell with a value
         data_rows = data_rows + [[] for _ in range(last_special - first - len(data_rows) + 1)]
     raw: dict[str, list[object]] = {}
+    width = len(data_rows[0]) if data_rows else 0
+    # calamine's rows are all as wide as the sheet's range: one transposition in C gives every column
+    by_column = list(zip(*data_rows, strict=True)) if all(len(row) == width for row in data_rows) else []
     for key, column in columns.items():
         index = column.index
-        values = [row[index] if index < len(row) else None for row in data_rows]
+        if index < len(by_column):
+            values = list(by_column[index])
+        else:
+            values = [row[index] if index < len(row) else None for row in data_rows]
         for (number, col), cell in special.items():
             if col == index and 0 <= number - first < len(values):
                 values[number - first] = cell

@@ -14,6 +14,7 @@ import re
 import secrets
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -250,43 +251,50 @@ def _run_constants(result: Result) -> dict[str, Any]:
     return cached
 
 
-def document_context(row: RowResult, result: Result, *, mask_secrets: bool, medium: str) -> dict[str, Any]:
-    """Everything aanmelding.html may use (see DOCUMENT_VARIABLES). Holds the secret unless masked."""
+def document_context(row: RowResult, result: Result, *, mask_secrets: bool, medium: str,
+                     value: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """Everything aanmelding.html may use (see DOCUMENT_VARIABLES). Holds the secret unless masked.
+    `value`, when given, stands in for each of the row's own values (the shapes below pass a marker)."""
     if medium not in MEDIA:
         raise ValueError(f"medium must be one of {MEDIA}, not {medium!r}")
     constants = _run_constants(result)
     record = {f.key: row.record.get(f.key) for f in FIELDS}
-    secret = record.get("client_secret")
     if mask_secrets:
-        record["client_secret"] = mask_secret(secret)
-    dgas = _dgas(row)
+        record["client_secret"] = mask_secret(record.get("client_secret"))
+    naam = record.get("naam") or ""
+    titel = f"Aanmelding a.s.r. salariskoppeling – {naam} ({record.get('werkgeverscode') or ''})"
+    rij: object = row.row
+    dgas = [{"naam": d.naam, "medewerkersnummer": d.medewerkersnummer} for d in _dgas(row)]
+    if value is not None:
+        record = {key: value(v) for key, v in record.items()}
+        naam, titel, rij = value(naam), value(titel), value(rij)
+        dgas = [{key: value(v) for key, v in dga.items()} for dga in dgas]
 
     gegevens = [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _STEP2_BEFORE_DGAS]
     if mask_secrets:  # copying "••••••••3f9a" would only paste a wrong secret
         gegevens = [line._replace(kopieer=False) if line.sleutel == "client_secret" else line for line in gegevens]
     for n, dga in enumerate(dgas, start=1):
         suffix = f" {n}" if len(dgas) > 1 else ""
-        gegevens.append(_line(f"dga_{n}_naam", f"Naam DGA{suffix}", dga.naam, sub=True))
+        gegevens.append(_line(f"dga_{n}_naam", f"Naam DGA{suffix}", dga["naam"], sub=True))
         gegevens.append(_line(f"dga_{n}_medewerkersnummer", f"Medewerkersnummer DGA{suffix}",
-                              dga.medewerkersnummer, sub=True))
+                              dga["medewerkersnummer"], sub=True))
     gegevens += [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _STEP2_AFTER_DGAS]
 
     aanvullend = [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _EXTRA_FIELDS if record[key]]
-    naam = record.get("naam") or ""
     return {
         "gegenereerd_op": constants["gegenereerd_op"],
         "versie": constants["versie"],
         "medium": medium,
-        "titel": f"Aanmelding a.s.r. salariskoppeling – {naam} ({record.get('werkgeverscode') or ''})",
+        "titel": titel,
         "werkgever": record,
-        "dgas": [{"naam": d.naam, "medewerkersnummer": d.medewerkersnummer} for d in dgas],
+        "dgas": dgas,
         "gegevens": gegevens,
         "aanvullend": aanvullend,
         "werkgever_gegevens": [_line("naam", FIELDS_BY_KEY["naam"].header, naam), *aanvullend],
         "kantoor": constants["kantoor"],
         "kantoor_gegevens": constants["kantoor_gegevens"],
         "secret_gemaskeerd": mask_secrets,
-        "bron": {"bestand": result.input.file, "tabblad": result.input.sheet, "rij": row.row},
+        "bron": {"bestand": result.input.file, "tabblad": result.input.sheet, "rij": rij},
     }
 
 
@@ -357,10 +365,10 @@ def report_context(result: Result) -> dict[str, Any]:
 def render_document(env: jinja2.Environment, row: RowResult, result: Result, *, mask_secrets: bool,
                     medium: str) -> str:
     """The registration document (aanmelding.html) of one valid row, for `medium` "html" or "pdf"."""
-    context = document_context(row, result, mask_secrets=mask_secrets, medium=medium)
     secrets = (row.record.get("client_secret"), result.office.get("client_secret"))
     if isinstance(env, _BuiltinEnvironment):
-        return _render_by_shape(env, context, secrets)
+        return _render_by_shape(env, row, result, mask_secrets=mask_secrets, medium=medium, secrets=secrets)
+    context = document_context(row, result, mask_secrets=mask_secrets, medium=medium)
     return _render(env, DOCUMENT_TEMPLATE, context, secrets)
 
 
@@ -379,38 +387,13 @@ def render_document(env: jinja2.Environment, row: RowResult, result: Result, *, 
 _TOKEN = secrets.token_hex(8)
 _MARK = f"\ue000{_TOKEN}:{{}}\ue001"
 _MARKS = re.compile(f"\ue000{_TOKEN}:([0-9]+)\ue001")
+_MARKERS = [_MARK.format(n) for n in range(64)]  # a document has some 30 values
 _MAX_SHAPES = 4_096  # a workbook with more shapes than this starts again with an empty cache
 
 
 class _Shape(NamedTuple):
     texts: list[str]  # the template text around the markers: one more than `slots`
     slots: list[int]  # which value each marker stands for
-
-
-def _shape_of(context: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-    """The context with each of the row's own non-empty values replaced by a marker, and those values."""
-    values: list[Any] = []
-
-    def mark(value: Any) -> Any:
-        if not value:
-            return value  # an empty value is part of the shape
-        values.append(value)
-        return _MARK.format(len(values) - 1)
-
-    def lines(name: str) -> list[Line]:
-        return [Line(r.sleutel, r.label, mark(r.waarde), r.kopieer, r.id, r.sub, r.klasse) for r in context[name]]
-
-    bron = context["bron"]
-    return {
-        **context,
-        "titel": mark(context["titel"]),
-        "werkgever": {key: mark(value) for key, value in context["werkgever"].items()},
-        "dgas": [{key: mark(value) for key, value in dga.items()} for dga in context["dgas"]],
-        "gegevens": lines("gegevens"),
-        "aanvullend": lines("aanvullend"),
-        "werkgever_gegevens": lines("werkgever_gegevens"),
-        "bron": {"bestand": bron["bestand"], "tabblad": bron["tabblad"], "rij": mark(bron["rij"])},
-    }, values
 
 
 def _key(shape: dict[str, Any]) -> tuple[Any, ...]:
@@ -421,8 +404,17 @@ def _key(shape: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _render_by_shape(env: _BuiltinEnvironment, context: dict[str, Any], secrets: tuple[str | None, ...]) -> str:
-    marked, values = _shape_of(context)
+def _render_by_shape(env: _BuiltinEnvironment, row: RowResult, result: Result, *, mask_secrets: bool, medium: str,
+                     secrets: tuple[str | None, ...]) -> str:
+    values: list[Any] = []
+
+    def mark(value: Any) -> Any:
+        if not value:
+            return value  # an empty value is part of the shape
+        values.append(value)
+        return _MARKERS[len(values) - 1] if len(values) <= len(_MARKERS) else _MARK.format(len(values) - 1)
+
+    marked = document_context(row, result, mask_secrets=mask_secrets, medium=medium, value=mark)
     key = _key(marked)
     shape = env.document_shapes.get(key)
     if shape is None:

@@ -29,8 +29,12 @@ def slugify(text: str | None, *, fallback: str = "werkgever", max_length: int = 
     never lead, trail or repeat; the result is at most `max_length` characters; an empty result becomes
     `fallback` and a Windows device name (con, aux, com1, ...) gets `fallback` in front.
     """
-    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_TRANSLITERATE))
-    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    translated = (text or "").translate(_TRANSLITERATE)
+    if translated.isascii():  # most names: nothing to decompose
+        ascii_text = translated.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", translated)
+        ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
     slug = _NOT_SLUG.sub("-", ascii_text).strip("-")
     slug = slug[:max_length].rstrip("-")
     if not slug:
