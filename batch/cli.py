@@ -229,6 +229,7 @@ def _usage_message(error: click.UsageError) -> str:
 
 def run() -> None:
     """The console entry point: `main` with usage errors in Dutch, exit code 2."""
+    collector.pause_until_exit()
     try:
         _run_main()
     finally:

@@ -2,7 +2,8 @@
 
 A run builds its rows once and keeps them to the end, and neither they nor the report data hold reference
 cycles: the collector finds nothing, yet walks them again and again as they grow (a third of `validate`'s
-time at 100,000 rows, and a full walk at exit). So a command runs with the collector paused (cli.py).
+time at 100,000 rows, and a full walk at exit). So a command runs with the collector paused (cli.py), and
+the console entry point keeps it off until the process ends.
 Reference counting still frees everything that is not a cycle, and the peak memory stays the same.
 
 Making PDFs is the exception: fpdf2 leaves reference cycles behind (some 2,600 objects per document), so
@@ -40,6 +41,12 @@ def paused() -> contextlib.AbstractContextManager[None]:
 def running() -> contextlib.AbstractContextManager[None]:
     """The cyclic collector runs inside the block, also when the caller paused it."""
     return _set(True)
+
+
+def pause_until_exit() -> None:
+    """For the console entry point: the collector stays off (`paused` blocks then restore it to off, and
+    turning it back on would first collect everything the run made)."""
+    gc.disable()
 
 
 def skip_final_collection() -> None:

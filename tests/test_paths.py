@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import batch.model
 import batch.normalise
 import batch.pdf
 from batch import collector
+from batch.cli import run
 from batch.fields import Kind
 from batch.output import Options, write_output
 from batch.reader import read_table
@@ -212,3 +214,19 @@ def test_pdfs_are_made_with_the_collector_running_in_a_paused_command(make_workb
         write_output(source, tmp_path / "uit", Options(formats=("html", "pdf"), jobs=1))
         assert not gc.isenabled()
     assert seen == [True, True]
+
+
+def test_the_console_entry_point_leaves_the_collector_off_and_skips_the_last_collection(make_workbook,
+                                                                                      monkeypatch) -> None:
+    """Turning the collector back on after a run would first walk everything the run made: some 40 ms."""
+    source = make_workbook(numbered_rows(2))
+    monkeypatch.setattr(sys, "argv", ["asr-batch", "validate", str(source), "-q"])
+    try:
+        with pytest.raises(SystemExit) as done:
+            run()
+        assert done.value.code == 0
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
