@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import sys
 from datetime import UTC, date, datetime
@@ -216,17 +217,19 @@ def test_pdfs_are_made_with_the_collector_running_in_a_paused_command(make_workb
     assert seen == [True, True]
 
 
-def test_the_console_entry_point_leaves_the_collector_off_and_skips_the_last_collection(make_workbook,
-                                                                                      monkeypatch) -> None:
-    """Turning the collector back on after a run would first walk everything the run made: some 40 ms."""
+def test_the_console_entry_point_keeps_the_collector_off_and_blas_to_one_thread(make_workbook, monkeypatch) -> None:
+    """Turning the collector back on after a run would first walk everything the run made (some 40 ms);
+    OpenBLAS threads would spin beside the document workers."""
     source = make_workbook(numbered_rows(2))
     monkeypatch.setattr(sys, "argv", ["asr-batch", "validate", str(source), "-q"])
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     try:
         with pytest.raises(SystemExit) as done:
             run()
         assert done.value.code == 0
         assert not gc.isenabled()
         assert gc.get_freeze_count() > 0
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "1"  # no BLAS threads spinning beside the workers
     finally:
         gc.unfreeze()
         gc.enable()
