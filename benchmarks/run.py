@@ -7,9 +7,10 @@ their ratio and the min–max of the per-pair ratios. It always exits 0: it is a
 
 Each run gets an empty output folder. By default the previous output is deleted just before (outside the
 timed region). On ext4 without a journal (this machine's disk) creating files right after thousands were
-deleted is slow -- the kernel skips every inode deleted in the last ~30 s, one by one -- and how slow
-varies from run to run by seconds, for the floor script as much as for asr-batch. --set-aside moves the
-previous output aside instead and deletes it all at the end: the figures of a disk at rest.
+deleted is slow -- the kernel skips every inode deleted in the last 60 s (up to 6 minutes while the inode
+table is not yet written back), one by one -- and how slow varies from run to run by seconds, for the floor
+script as much as for asr-batch. --set-aside moves the previous output aside instead and deletes it all at
+the end: the figures of a disk at rest (wait some minutes after a run that deleted many files).
 """
 
 from __future__ import annotations
