@@ -92,8 +92,10 @@ class _Worker:
         job = self.job
         folder = os.fspath(job.folder)
         failed = []
-        # fpdf2 leaves reference cycles behind: the collector runs while PDFs are made (collector.py).
-        with collector.running() if "pdf" in job.formats else contextlib.nullcontext():
+        # fpdf2 leaves reference cycles behind, and so does Jinja2 for an office template that calls a macro:
+        # then the collector runs (collector.py).
+        cycles = "pdf" in job.formats or job.templates_dir is not None
+        with collector.running() if cycles else contextlib.nullcontext():
             for index in indices:
                 row = job.result.rows[index]
                 try:

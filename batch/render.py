@@ -100,6 +100,7 @@ class _BuiltinEnvironment(jinja2.Environment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.document_shapes: dict[tuple[Any, ...], _Shape] = {}
+        self.document_shapes_size = 0  # characters of template text held by document_shapes
 
 
 def make_environment(custom_dir: Path | None = None) -> jinja2.Environment:
@@ -388,7 +389,9 @@ _TOKEN = secrets.token_hex(8)
 _MARK = f"\ue000{_TOKEN}:{{}}\ue001"
 _MARKS = re.compile(f"\ue000{_TOKEN}:([0-9]+)\ue001")
 _MARKERS = [_MARK.format(n) for n in range(64)]  # a document has some 30 values
-_MAX_SHAPES = 4_096  # a workbook with more shapes than this starts again with an empty cache
+# The cache starts again, empty, when its texts would exceed this many characters: a few thousand shapes of
+# ordinary rows, or a few of rows with a thousand DGAs each.
+_MAX_SHAPES_SIZE = 16_000_000
 
 
 class _Shape(NamedTuple):
@@ -407,22 +410,32 @@ def _key(shape: dict[str, Any]) -> tuple[Any, ...]:
 def _render_by_shape(env: _BuiltinEnvironment, row: RowResult, result: Result, *, mask_secrets: bool, medium: str,
                      secrets: tuple[str | None, ...]) -> str:
     values: list[Any] = []
+    unusual: list[Any] = []
 
     def mark(value: Any) -> Any:
-        if not value:
+        if value is None or isinstance(value, str) and not value:
             return value  # an empty value is part of the shape
+        if not value:  # 0, False, []: empty, yet printed otherwise than "" (records hold text, but callers may not)
+            unusual.append(value)
+            return value
         values.append(value)
         return _MARKERS[len(values) - 1] if len(values) <= len(_MARKERS) else _MARK.format(len(values) - 1)
 
     marked = document_context(row, result, mask_secrets=mask_secrets, medium=medium, value=mark)
+    if unusual:
+        context = document_context(row, result, mask_secrets=mask_secrets, medium=medium)
+        return _render(env, DOCUMENT_TEMPLATE, context, secrets)
     key = _key(marked)
     shape = env.document_shapes.get(key)
     if shape is None:
         pieces = _MARKS.split(_render(env, DOCUMENT_TEMPLATE, marked, secrets))
         shape = _Shape(pieces[0::2], [int(n) for n in pieces[1::2]])
-        if len(env.document_shapes) >= _MAX_SHAPES:
+        size = sum(map(len, shape.texts))
+        if env.document_shapes_size + size > _MAX_SHAPES_SIZE:
             env.document_shapes.clear()
+            env.document_shapes_size = 0
         env.document_shapes[key] = shape
+        env.document_shapes_size += size
     texts = iter(shape.texts)
     out = [next(texts)]
     for slot, text in zip(shape.slots, texts, strict=True):

@@ -22,6 +22,7 @@ from openpyxl.comments import Comment
 from pypdf import PdfReader
 
 from batch import pdf as pdfmod
+from batch import render
 from batch.annotate import write_annotated_copy
 from batch.catalogue import Issue, Severity
 from batch.errors import UnusableInput
@@ -256,6 +257,9 @@ _OPTIONAL = ("client_id", "client_secret", "kvk_nummer", "loonheffingennummer", 
              "verloning", "naam", "werkgeverscode")
 
 
+_SHARED_ENV = make_environment()
+
+
 @settings(max_examples=150, deadline=None)
 @given(values=st.fixed_dictionaries({key: _TEXT for key in _OPTIONAL}),
        dgas=st.lists(st.tuples(_TEXT, _TEXT), max_size=3),
@@ -265,7 +269,7 @@ _OPTIONAL = ("client_id", "client_secret", "kvk_nummer", "loonheffingennummer", 
        medium=st.sampled_from(["html", "pdf"]), mask=st.booleans())
 def test_built_in_document_by_shape_equals_jinja2(values, dgas, office, file_name, row_number, medium,
                                                   mask) -> None:  # type: ignore[no-untyped-def]
-    env = make_environment()
+    env = _SHARED_ENV  # one environment for all examples: shapes cached for one office and file serve no other
     rec = record(**values, dga="Ja" if dgas else "Nee")
     row = RowResult(row=row_number, status="valid", werkgeverscode=rec["werkgeverscode"], record=rec,
                     dgas=[Dga(naam or "", nummer or "") for naam, nummer in dgas])
@@ -277,6 +281,34 @@ def test_built_in_document_by_shape_equals_jinja2(values, dgas, office, file_nam
     assert render_document(env, row, result, mask_secrets=mask, medium=medium) == expected
     # and again from the cached shape, for a second row of that shape
     assert render_document(env, row, result, mask_secrets=mask, medium=medium) == expected
+
+
+def _by_jinja2(env, row: RowResult, result: Result, **options: object) -> str:  # type: ignore[no-untyped-def]
+    return env.get_template("aanmelding.html").render(document_context(row, result, **options))
+
+
+def test_empty_values_that_print_otherwise_than_empty_text_are_rendered_by_jinja2(env) -> None:  # type: ignore[no-untyped-def]
+    """Records hold text, but a library caller may pass 0, 0.0 or False: equal as keys, printed differently."""
+    for naam in (0, 0.0, False, []):
+        row = valid_row(naam=naam)  # type: ignore[arg-type]
+        result = make_result([row])
+        assert render_document(env, row, result, mask_secrets=False, medium="html") == _by_jinja2(
+            env, row, result, mask_secrets=False, medium="html"), naam
+
+
+def test_the_shape_cache_stays_within_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The number of DGAs is part of a shape, and a row may have a thousand: the cache is bounded by its text."""
+    monkeypatch.setattr(render, "_MAX_SHAPES_SIZE", 200_000)
+    env = make_environment()
+    for count in range(1, 40):
+        names = "; ".join(f"DGA {n}" for n in range(count * 5))
+        numbers = "; ".join(str(n) for n in range(count * 5))
+        row = valid_row(dga_naam=names, dga_medewerkersnummer=numbers)
+        result = make_result([row])
+        html = render_document(env, row, result, mask_secrets=False, medium="html")
+        assert html == _by_jinja2(env, row, result, mask_secrets=False, medium="html")
+        assert env.document_shapes_size <= 200_000
+        assert env.document_shapes_size == sum(len(t) for shape in env.document_shapes.values() for t in shape.texts)
 
 
 def test_office_templates_are_rendered_by_jinja2_itself(tmp_path: Path) -> None:
