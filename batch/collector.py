@@ -18,20 +18,18 @@ import gc
 from collections.abc import Iterator
 
 
+def _switch(on: bool) -> None:
+    (gc.enable if on else gc.disable)()
+
+
 @contextlib.contextmanager
 def _set(enabled: bool) -> Iterator[None]:
     was = gc.isenabled()
-    if enabled:
-        gc.enable()
-    else:
-        gc.disable()
+    _switch(enabled)
     try:
         yield
     finally:
-        if was:
-            gc.enable()
-        else:
-            gc.disable()
+        _switch(was)
 
 
 def paused() -> contextlib.AbstractContextManager[None]:
