@@ -6,9 +6,8 @@ time at 100,000 rows, and a full walk at exit). So a command runs with the colle
 the console entry point keeps it off until the process ends.
 Reference counting still frees everything that is not a cycle, and the peak memory stays the same.
 
-Making PDFs is the exception: fpdf2 leaves reference cycles behind (some 2,600 objects per document), and
-so does Jinja2 for an office template that calls a macro (some 30 per document). The collector runs while
-documents are made in either case (documents.py).
+An office's own templates are the exception: Jinja2 leaves reference cycles behind for one that calls a macro
+(some 30 objects per document), so the collector runs while such documents are made (documents.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Registration documents: render and write one HTML and/or PDF per valid row, over all cores.
 
 The work is split into chunks of rows. With one worker the chunks run in this process; with more, a
-process pool runs them (forked on Linux, so the rows are not copied). Either way the same functions do
+process pool runs them (for HTML forked on Linux, so the rows are not copied; for PDFs started by a fork server,
+since Typst's threads do not survive a fork). Either way the same functions do
 the work, file names depend only on the row, and `row.documents` is filled in sheet order, so the output
 does not depend on the number of workers. Progress advances as chunks finish.
 
@@ -17,6 +18,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 from collections import Counter
@@ -30,14 +32,17 @@ from typing import TYPE_CHECKING
 
 from batch import collector, signals
 from batch.errors import UnusableInput
-from batch.files import write_private
+from batch.files import DIR_MODE, write_private
 from batch.model import MEDIA, Result, RowResult
 from batch.progress import Progress
 
 if TYPE_CHECKING:
     import jinja2
 
+    from batch.pdf import Typesetter
+
 DOCUMENTS_DIR = "aanmeldingen"
+PDF_WORK_DIR = ".pdf"  # in the staging folder: the typesetters' private folders; removed before the swap
 # Below these numbers of documents a pool costs more than it saves.
 POOL_MIN_PDF = 8
 POOL_MIN_HTML = 1_500
@@ -72,8 +77,8 @@ def plan_documents(result: Result, formats: tuple[str, ...]) -> list[int]:
 
 
 class _Worker:
-    """What one process needs to render documents: the job, a compiled template environment and, in a pool,
-    the lock that the workers take to create a file."""
+    """What one process needs to make documents: the job, a compiled template environment, a Typst typesetter
+    for the PDFs and, in a pool, the lock that the workers take to create a file."""
 
     def __init__(self, job: DocumentJob, env: jinja2.Environment | None = None,
                  create_lock: AbstractContextManager[object] | None = None) -> None:
@@ -82,29 +87,31 @@ class _Worker:
         self.job = job
         self.env: jinja2.Environment = env if env is not None else make_environment(job.templates_dir)
         self.create_lock = create_lock
+        self._typesetter: Typesetter | None = None
+
+    def typesetter(self) -> Typesetter:
+        if self._typesetter is None:
+            from batch.pdf import Typesetter, template_for
+
+            # Its private folder sits beside aanmeldingen/ in the staging folder (Documents removes it).
+            self._typesetter = Typesetter(template_for(self.job.templates_dir), _pdf_folder(self.job))
+        return self._typesetter
 
     def run(self, indices: list[int], early: bool = False) -> list[int]:
         """Render and write the documents of these rows; returns the rows that failed. Only an early run
         (before the rules have run) returns a failure rather than raising it: the row may yet turn out
         invalid. If it does not, it is made again later, and then the failure is raised."""
-        from batch.render import render_document
-
         job = self.job
         folder = os.fspath(job.folder)
         failed = []
-        # fpdf2 leaves reference cycles behind, and so does Jinja2 for an office template that calls a macro:
-        # then the collector runs (collector.py).
-        cycles = "pdf" in job.formats or job.templates_dir is not None
-        with collector.running() if cycles else contextlib.nullcontext():
+        # Jinja2 leaves reference cycles behind for an office template that calls a macro: then the collector
+        # runs (collector.py).
+        with collector.running() if job.templates_dir is not None else contextlib.nullcontext():
             for index in indices:
                 row = job.result.rows[index]
                 try:
                     for path in document_paths(row, job.formats):
-                        medium = path.rsplit(".", 1)[1]
-                        source = render_document(self.env, row, job.result, mask_secrets=job.mask_secrets,
-                                                 medium=medium)
-                        data = source if medium == "html" else _pdf(source, row.row, row.werkgeverscode, job)
-                        write_private(os.path.join(folder, path.split("/", 1)[1]), data,
+                        write_private(os.path.join(folder, path.split("/", 1)[1]), self._document(row, path),
                                       create_lock=self.create_lock)
                 except Exception:
                     if not early:
@@ -112,17 +119,31 @@ class _Worker:
                     failed.append(index)
         return failed
 
+    def _document(self, row: RowResult, path: str) -> str | bytes:
+        from batch.render import render_document
 
-def _pdf(source: str, row: int, code: str | None, job: DocumentJob) -> bytes:
-    from batch.pdf import PdfError, html_to_pdf
+        job = self.job
+        if path.endswith(".html"):
+            return render_document(self.env, row, job.result, mask_secrets=job.mask_secrets)
+        from batch.aanmelding import document_data
 
-    try:
-        return html_to_pdf(source, creation_date=job.result.generated_at)
-    except PdfError as exc:
-        raise UnusableInput(
-            f"De PDF voor rij {row} (werkgeverscode {code}) kan niet worden gemaakt: {exc}",
-            "Vereenvoudig het eigen sjabloon aanmelding.html, of maak alleen HTML met --format html.",
-        ) from None
+        data = document_data(row, job.result, mask_secrets=job.mask_secrets)
+        secrets = (row.record.get("client_secret"), job.result.office.get("client_secret"))
+        try:
+            return self.typesetter().pdf(data, created=job.result.generated_at, secrets=secrets)
+        except UnusableInput as exc:
+            raise UnusableInput(f"De PDF voor rij {row.row} (werkgeverscode {row.werkgeverscode}) kan niet worden "
+                                f"gemaakt. {exc.message}", exc.fix) from None
+
+    def close(self) -> None:
+        if self._typesetter is not None:
+            self._typesetter.close()
+
+
+def _pdf_folder(job: DocumentJob) -> Path:
+    folder = job.folder.parent / PDF_WORK_DIR
+    folder.mkdir(mode=DIR_MODE, exist_ok=True)
+    return folder
 
 
 _worker: _Worker | None = None
@@ -187,15 +208,23 @@ class Documents:
                 self._pool.shutdown(wait=True, cancel_futures=kind is not None)
             self._pool = None
             gc.unfreeze()  # frozen when the pool started
+        # The typesetters' folders held the data of the last PDF, secret included; never part of the output.
+        shutil.rmtree(self.job.folder.parent / PDF_WORK_DIR, ignore_errors=True)
+
+    def _start_method(self) -> str:
+        if not sys.platform.startswith("linux"):
+            return "spawn"  # macOS and Windows: the job is pickled for each worker
+        if "pdf" in self.job.formats:
+            # Typst's threads do not survive a fork: a worker forked from a process that has typeset anything
+            # (an office template's check, an earlier run in the same process) would hang. A fork server is a
+            # clean process that forks the workers; the job is pickled to each (3,000 rows: some 50 ms).
+            multiprocessing.get_context("forkserver").set_forkserver_preload(["batch.documents", "batch.pdf"])
+            return "forkserver"
+        return "fork"  # the rows are shared with the workers, not copied
 
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            method = "fork" if sys.platform.startswith("linux") else "spawn"
-            if method == "fork" and "pdf" in self.job.formats:
-                from batch.pdf import prepare
-
-                prepare()  # fonts loaded once, before the fork, and shared
-            context = multiprocessing.get_context(method)
+            context = multiprocessing.get_context(self._start_method())
             # The workers take turns to create a file. Creating one locks the folder in the kernel, and a
             # process waiting for that lock may spin on a core instead of sleeping: slow when creating is
             # slow (ext4 without a journal skips every inode deleted in the last 30 s, one by one).
@@ -234,9 +263,12 @@ class Documents:
         if self.workers <= 1:
             meanwhile()
             worker = _Worker(self.job, self.env)  # in this process: the caller's compiled templates serve
-            for chunk in _chunks(planned, 1, self._largest):
-                worker.run(chunk)
-                progress.advance(len(chunk) * per_row)
+            try:
+                for chunk in _chunks(planned, 1, self._largest):
+                    worker.run(chunk)
+                    progress.advance(len(chunk) * per_row)
+            finally:
+                worker.close()
         else:
             self._finish_pooled(planned, progress, meanwhile)
         progress.finish()

@@ -152,6 +152,10 @@ def write_output(source: Path, target: Path, options: Options, *, progress: Prog
     target = Path(os.path.abspath(target))  # "." and ".." have no name to put a staging folder beside
     env = make_environment(options.templates_dir)
     check_templates(env)  # a broken office template fails before anything is written
+    if "pdf" in options.formats:
+        from batch.pdf import check_template
+
+        check_template(options.templates_dir)
     draft = normalise(read_table(source))
     foreign = _check_target(target, source, options.force)
     try:

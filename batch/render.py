@@ -15,7 +15,6 @@ import secrets
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -24,10 +23,11 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
 
+from batch.aanmelding import DOCUMENT_KEYS, document_data, dutch_datetime, mask_secret
 from batch.catalogue import CATALOGUE, Issue, Severity
 from batch.errors import UnusableInput
-from batch.fields import FIELDS, FIELDS_BY_KEY, JA, OFFICE_FIELDS, SECRET_FIELDS
-from batch.model import MEDIA, STATUS_NL, Dga, InputInfo, Office, Result, RowResult
+from batch.fields import FIELDS, JA, OFFICE_FIELDS, SECRET_FIELDS
+from batch.model import STATUS_NL, Dga, InputInfo, Office, Result, RowResult
 from batch.slug import slugify
 
 DOCUMENT_TEMPLATE = "aanmelding.html"
@@ -35,21 +35,11 @@ OVERVIEW_TEMPLATE = "overzicht.html"
 ERROR_REPORT_TEMPLATE = "foutenrapport.html"
 TEMPLATE_NAMES = (DOCUMENT_TEMPLATE, OVERVIEW_TEMPLATE, ERROR_REPORT_TEMPLATE)
 
-MASK = "••••••••"
-MASK_SHOWS_LAST_FROM = 8  # a shorter secret is masked whole: its last 4 characters would be half of it
-
 SEVERITY_LABELS = {Severity.ERROR: "Fout", Severity.WARNING: "Waarschuwing"}
-_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december")
 
-# The order and wording of step 2 of the a.s.r. manual ("Aanleveren gegevens werkgever aan a.s.r.").
-_STEP2_BEFORE_DGAS = ("client_id", "client_secret", "werkgeverscode", "dga")
-_STEP2_AFTER_DGAS = ("dertiende_maand", "verloning")
-_EXTRA_FIELDS = ("kvk_nummer", "loonheffingennummer", "opmerkingen")
-_OFFICE_PUBLIC = tuple(f for f in OFFICE_FIELDS if not f.secret and f.default_for is None)
-
-DOCUMENT_VARIABLES = ("medium", "titel", "werkgever", "dgas", "gegevens", "aanvullend", "werkgever_gegevens", "kantoor",
-                      "kantoor_gegevens", "secret_gemaskeerd", "bron", "gegenereerd_op", "versie")
+# What aanmelding.html may use: the document's data (aanmelding.py) and `medium`, always "html" since the PDF
+# has a template of its own (kept for offices' templates written when both media came from this one).
+DOCUMENT_VARIABLES = ("medium", *DOCUMENT_KEYS)
 
 
 # --- environment ------------------------------------------------------------------------------------------
@@ -79,19 +69,6 @@ def _builtin_loader() -> jinja2.BaseLoader:
 def _finalize(value: object) -> object:
     """`{{ empty }}` prints nothing rather than "None" (values of empty cells are None)."""
     return "" if value is None else value
-
-
-def mask_secret(value: str | None) -> str:
-    """The secret as a document shows it with --mask-secrets: its last 4 characters only."""
-    if not value:
-        return ""
-    # Shorter values are masked completely: their last 4 characters would be half of them.
-    return MASK + value[-4:] if len(value) >= MASK_SHOWS_LAST_FROM else MASK
-
-
-def dutch_datetime(moment: datetime) -> str:
-    """29 november 2026, 07:22"""
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
 
 
 class _BuiltinEnvironment(jinja2.Environment):
@@ -192,111 +169,10 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any],
 # --- contexts ---------------------------------------------------------------------------------------------
 
 
-class Line(NamedTuple):
-    """One labelled value of a document. Attributes, not dict keys: Jinja2 reads attributes fastest."""
-
-    sleutel: str
-    label: str
-    waarde: str | None
-    kopieer: bool
-    id: str
-    sub: bool
-    klasse: str  # CSS class of the value: identifiers are set in a monospaced font
-
-
-_MONOSPACED = frozenset({"client_id", "client_secret"})
-
-
-def _line(key: str, label: str, value: str | None, *, copy: bool = True, sub: bool = False) -> Line:
-    klasse = "waarde code" if key in _MONOSPACED else "waarde"
-    return Line(key, label, value, copy and bool(value), f"w-{key.replace('_', '-')}", sub, klasse)
-
-
-def _dgas(row: RowResult) -> list[Dga]:
-    if row.dgas or row.record.get("dga") != JA:
-        return list(row.dgas)
-    # Defensive: rebuild from the record when the reader left `dgas` empty.
-    names = [n.strip() for n in (row.record.get("dga_naam") or "").split(";") if n.strip()]
-    numbers = [n.strip() for n in (row.record.get("dga_medewerkersnummer") or "").split(";") if n.strip()]
-    return [Dga(naam, nummer) for naam, nummer in zip(names, numbers, strict=False)]
-
-
-def _office(office: Office) -> dict[str, str | None]:
-    return {f.key: office.get(f.key) for f in _OFFICE_PUBLIC}
-
-
-def _common(result: Result) -> dict[str, Any]:
-    return {
-        "gegenereerd_op": dutch_datetime(result.generated_at),
-        "versie": f"asr-batch {result.tool_version}",
-    }
-
-
-_run_cache: dict[int, dict[str, Any]] = {}
-
-
-def _run_constants(result: Result) -> dict[str, Any]:
-    """The parts of a document that are the same for every row of a run, built once per run."""
-    cached = _run_cache.get(id(result))
-    if cached is None or cached["_result"] is not result:
-        kantoor = _office(result.office)
-        cached = {
-            "_result": result,
-            **_common(result),
-            "kantoor": kantoor,
-            "kantoor_gegevens": [_line(f"kantoor_{f.key}", f.label, kantoor[f.key]) for f in _OFFICE_PUBLIC
-                                 if kantoor[f.key]],
-        }
-        _run_cache.clear()
-        _run_cache[id(result)] = cached
-    return cached
-
-
-def document_context(row: RowResult, result: Result, *, mask_secrets: bool, medium: str,
+def document_context(row: RowResult, result: Result, *, mask_secrets: bool,
                      value: Callable[[Any], Any] | None = None) -> dict[str, Any]:
-    """Everything aanmelding.html may use (see DOCUMENT_VARIABLES). Holds the secret unless masked.
-    `value`, when given, stands in for each of the row's own values (the shapes below pass a marker)."""
-    if medium not in MEDIA:
-        raise ValueError(f"medium must be one of {MEDIA}, not {medium!r}")
-    constants = _run_constants(result)
-    record = {f.key: row.record.get(f.key) for f in FIELDS}
-    if mask_secrets:
-        record["client_secret"] = mask_secret(record.get("client_secret"))
-    naam = record.get("naam") or ""
-    titel = f"Aanmelding a.s.r. salariskoppeling – {naam} ({record.get('werkgeverscode') or ''})"
-    rij: object = row.row
-    dgas = [{"naam": d.naam, "medewerkersnummer": d.medewerkersnummer} for d in _dgas(row)]
-    if value is not None:
-        record = {key: value(v) for key, v in record.items()}
-        naam, titel, rij = value(naam), value(titel), value(rij)
-        dgas = [{key: value(v) for key, v in dga.items()} for dga in dgas]
-
-    gegevens = [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _STEP2_BEFORE_DGAS]
-    if mask_secrets:  # copying "••••••••3f9a" would only paste a wrong secret
-        gegevens = [line._replace(kopieer=False) if line.sleutel == "client_secret" else line for line in gegevens]
-    for n, dga in enumerate(dgas, start=1):
-        suffix = f" {n}" if len(dgas) > 1 else ""
-        gegevens.append(_line(f"dga_{n}_naam", f"Naam DGA{suffix}", dga["naam"], sub=True))
-        gegevens.append(_line(f"dga_{n}_medewerkersnummer", f"Medewerkersnummer DGA{suffix}",
-                              dga["medewerkersnummer"], sub=True))
-    gegevens += [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _STEP2_AFTER_DGAS]
-
-    aanvullend = [_line(key, FIELDS_BY_KEY[key].header, record[key]) for key in _EXTRA_FIELDS if record[key]]
-    return {
-        "gegenereerd_op": constants["gegenereerd_op"],
-        "versie": constants["versie"],
-        "medium": medium,
-        "titel": titel,
-        "werkgever": record,
-        "dgas": dgas,
-        "gegevens": gegevens,
-        "aanvullend": aanvullend,
-        "werkgever_gegevens": [_line("naam", FIELDS_BY_KEY["naam"].header, naam), *aanvullend],
-        "kantoor": constants["kantoor"],
-        "kantoor_gegevens": constants["kantoor_gegevens"],
-        "secret_gemaskeerd": mask_secrets,
-        "bron": {"bestand": result.input.file, "tabblad": result.input.sheet, "rij": rij},
-    }
+    """Everything aanmelding.html may use (DOCUMENT_VARIABLES): the document's data plus `medium`."""
+    return {"medium": "html", **document_data(row, result, mask_secrets=mask_secrets, value=value)}
 
 
 def _issue(issue: Issue) -> dict[str, Any]:
@@ -345,7 +221,8 @@ def report_context(result: Result) -> dict[str, Any]:
     rows = [_row(r) for r in result.rows]
     file_issues = [_issue(i) for i in result.file_issues]
     return {
-        **_common(result),
+        "gegenereerd_op": dutch_datetime(result.generated_at),
+        "versie": f"asr-batch {result.tool_version}",
         "medium": "html",
         "invoer": {"bestand": result.input.file, "tabblad": result.input.sheet,
                    "kopregel": result.input.header_row, "sha256": result.input.sha256},
@@ -363,13 +240,12 @@ def report_context(result: Result) -> dict[str, Any]:
 # --- rendering --------------------------------------------------------------------------------------------
 
 
-def render_document(env: jinja2.Environment, row: RowResult, result: Result, *, mask_secrets: bool,
-                    medium: str) -> str:
-    """The registration document (aanmelding.html) of one valid row, for `medium` "html" or "pdf"."""
+def render_document(env: jinja2.Environment, row: RowResult, result: Result, *, mask_secrets: bool) -> str:
+    """The registration document (aanmelding.html) of one valid row."""
     secrets = (row.record.get("client_secret"), result.office.get("client_secret"))
     if isinstance(env, _BuiltinEnvironment):
-        return _render_by_shape(env, row, result, mask_secrets=mask_secrets, medium=medium, secrets=secrets)
-    context = document_context(row, result, mask_secrets=mask_secrets, medium=medium)
+        return _render_by_shape(env, row, result, mask_secrets=mask_secrets, secrets=secrets)
+    context = document_context(row, result, mask_secrets=mask_secrets)
     return _render(env, DOCUMENT_TEMPLATE, context, secrets)
 
 
@@ -407,7 +283,7 @@ def _key(shape: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _render_by_shape(env: _BuiltinEnvironment, row: RowResult, result: Result, *, mask_secrets: bool, medium: str,
+def _render_by_shape(env: _BuiltinEnvironment, row: RowResult, result: Result, *, mask_secrets: bool,
                      secrets: tuple[str | None, ...]) -> str:
     values: list[Any] = []
     unusual: list[Any] = []
@@ -421,9 +297,9 @@ def _render_by_shape(env: _BuiltinEnvironment, row: RowResult, result: Result, *
         values.append(value)
         return _MARKERS[len(values) - 1] if len(values) <= len(_MARKERS) else _MARK.format(len(values) - 1)
 
-    marked = document_context(row, result, mask_secrets=mask_secrets, medium=medium, value=mark)
+    marked = document_context(row, result, mask_secrets=mask_secrets, value=mark)
     if unusual:
-        context = document_context(row, result, mask_secrets=mask_secrets, medium=medium)
+        context = document_context(row, result, mask_secrets=mask_secrets)
         return _render(env, DOCUMENT_TEMPLATE, context, secrets)
     key = _key(marked)
     shape = env.document_shapes.get(key)
@@ -505,8 +381,7 @@ def check_templates(env: jinja2.Environment) -> None:
         except (jinja2.TemplateError, OSError, UnicodeDecodeError) as exc:
             raise template_error(exc, name) from exc
     sample = sample_result()
-    for medium in MEDIA:
-        for mask in (False, True):
-            render_document(env, sample.rows[0], sample, mask_secrets=mask, medium=medium)
+    for mask in (False, True):
+        render_document(env, sample.rows[0], sample, mask_secrets=mask)
     render_overview(env, sample)
     render_error_report(env, sample)

@@ -1,4 +1,5 @@
-"""Measure the performance targets of issue 4 side by side: each figure is a ratio A / B of two whole commands.
+"""Measure the performance targets side by side: each figure is a ratio A / B of two whole commands, or one
+command's time against a bound in seconds.
 
 A and B run as subprocesses in alternating pairs (A, B, A, B, ...); a figure reports the medians of A and B,
 their ratio and the min–max of the per-pair ratios. It always exits 0: it is a measurement, not a test.
@@ -34,7 +35,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"  # git-ignored
 SEED = 20261129
-PDF_ROWS = 200  # a real batch: enough documents that per-run start-up does not dominate
+PDF_ROWS = 1_000  # PDF against HTML, both on one core
+BIG_PDF_ROWS = 3_000  # a big office; also enough documents that per-run start-up does not hide the workers' gain
 BIN = Path(sys.executable).parent
 
 
@@ -48,13 +50,14 @@ class Cmd:
     cwd: Path | None = None
     expect: int = 0
     fresh: Path | None = None  # output folder deleted before every run, outside the timed region
+    one_core: bool = False  # pinned to one CPU (Linux), so that it runs as on a one-core machine
 
 
 @dataclass
 class Figure:
     name: str
     a: Cmd
-    b: Cmd
+    b: Cmd | None  # None: A's own time is the figure, against `bound` seconds
     bound: float
     pairs: int
     memory: bool = False  # peak RSS in KB instead of wall-clock seconds
@@ -117,8 +120,10 @@ def empty_output(folder: Path) -> None:
 def seconds(cmd: Cmd) -> float:
     if cmd.fresh is not None:
         empty_output(cmd.fresh)
+    pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if cmd.one_core else None
     start = time.perf_counter()
-    done = subprocess.run(cmd.argv, cwd=cmd.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(cmd.argv, cwd=cmd.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          preexec_fn=pin)
     elapsed = time.perf_counter() - start
     check_exit(cmd, done.returncode)
     return elapsed
@@ -151,7 +156,8 @@ def run_figure(figure: Figure) -> None:
     try:
         for _ in range(figure.pairs):
             figure.a_values.append(measure(figure.a))
-            figure.b_values.append(measure(figure.b))
+            if figure.b is not None:
+                figure.b_values.append(measure(figure.b))
     except BenchError as error:
         figure.error = str(error)
         print(f"  error: {error}", file=sys.stderr)
@@ -159,7 +165,7 @@ def run_figure(figure: Figure) -> None:
 
 def figures(pairs: int, big_pairs: int, linearity: bool, memory: bool) -> list[Figure]:
     asr, py = script("asr-batch"), sys.executable
-    w10k, pdfs = workload(10_000), workload(PDF_ROWS)
+    w10k, pdfs, big = workload(10_000), workload(PDF_ROWS), workload(BIG_PDF_ROWS)
     out = WORK / "out"
     # frictionless runs in the workload's folder on a relative name (it refuses absolute paths as "not safe"),
     # on the Werkgevers sheet (by default it would check the first sheet, the small office sheet): same file,
@@ -173,7 +179,10 @@ def figures(pairs: int, big_pairs: int, linearity: bool, memory: bool) -> list[F
         return Cmd([asr, "process", str(path), "--format", "html", "-o", str(out), "-q"], fresh=out)
 
     def pdf(jobs: int) -> Cmd:
-        return Cmd([asr, "process", str(pdfs), "--format", "pdf", "-j", str(jobs), "-o", str(out), "-q"], fresh=out)
+        return Cmd([asr, "process", str(big), "--format", "pdf", "-j", str(jobs), "-o", str(out), "-q"], fresh=out)
+
+    def one_core(medium: str) -> Cmd:
+        return Cmd([asr, "process", str(pdfs), "--format", medium, "-o", str(out), "-q"], fresh=out, one_core=True)
 
     chosen = [
         Figure("`asr-batch validate` / `frictionless validate` (10k)", Cmd([asr, "validate", str(w10k), "-q"]),
@@ -188,8 +197,14 @@ def figures(pairs: int, big_pairs: int, linearity: bool, memory: bool) -> list[F
         w100k = workload(100_000)
         if linearity:
             chosen.append(Figure("`process --format html` 100k / 10k rows", html(w100k), html(w10k), 12, big_pairs))
-    chosen.append(Figure(f"PDF docs/s with 2 cores / 1 core: time `-j 1` / time `-j 2` ({PDF_ROWS} rows)",
-                         pdf(1), pdf(2), 1.7, pairs, at_least=True))
+    chosen += [
+        Figure(f"`process --format pdf` / `process --format html` ({PDF_ROWS:,} rows, one core)",
+               one_core("pdf"), one_core("html"), 4, pairs),
+        Figure(f"PDF docs/s with 2 cores / 1 core: time `-j 1` / time `-j 2` ({BIG_PDF_ROWS:,} rows)",
+               pdf(1), pdf(2), 1.7, pairs, at_least=True),
+        Figure(f"`process` HTML + PDF, {BIG_PDF_ROWS:,} rows, all cores: seconds",
+               Cmd([asr, "process", str(big), "-o", str(out), "-q"], fresh=out), None, 60, pairs),
+    ]
     if memory:
         reader = "import sys, pandas as pd; pd.read_excel(sys.argv[1], sheet_name='Werkgevers', engine='calamine')"
         chosen.append(Figure("peak RSS: `validate` 100k / pandas `read_excel(engine='calamine')`",
@@ -216,9 +231,14 @@ def value(figure: Figure, values: list[float]) -> str:
 
 
 def row(figure: Figure) -> str:
-    bound = f"{'≥' if figure.at_least else '≤'} {figure.bound:g}"
+    bound = f"{'≥' if figure.at_least else '≤'} {figure.bound:g}{' s' if figure.b is None else ''}"
     if figure.error or not figure.a_values:
         return f"| {figure.name} | – | – | – | {bound} | ERROR: {figure.error or 'no measurement'} |"
+    if figure.b is None:
+        middle = statistics.median(figure.a_values)
+        spread = f"{min(figure.a_values):.2f}–{max(figure.a_values):.2f}"
+        return (f"| {figure.name} | {middle:.2f} s | – | {middle:.2f} s ({spread}) | {bound} | "
+                f"{'PASS' if middle <= figure.bound else 'FAIL'} |")
     ratio = statistics.median(figure.a_values) / statistics.median(figure.b_values)
     per_pair = [a / b for a, b in zip(figure.a_values, figure.b_values, strict=True)]
     ok = ratio >= figure.bound if figure.at_least else ratio <= figure.bound

@@ -800,20 +800,27 @@ def test_debug_traceback_from_deep_in_the_core_is_redacted(make_workbook: Workbo
     assert "--debug" in plain.stderr
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker pool forks (and so inherits the "
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the HTML worker pool forks (and so inherits the "
                                                                     "monkeypatch) on Linux only")
 def test_debug_traceback_from_a_worker_process_is_redacted(make_workbook: WorkbookBuilder, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    def pdf_fails(source: str, row: int, code: str | None, job: object) -> bytes:
-        assert SECRET in source  # the document carries the secret; the failure quotes it
-        raise RuntimeError(f"worker boom {SECRET}")
+    import batch.render
 
-    monkeypatch.setattr("batch.documents._pdf", pdf_fails)
+    real = batch.render.render_document
+
+    def render_fails(env: object, row: RowResult, result: object, **options: object) -> str:
+        if row.record["client_secret"] != SECRET:  # the made-up document of the check up front
+            return real(env, row, result, **options)  # type: ignore[arg-type]
+        raise RuntimeError(f"worker boom {SECRET}")  # the failure quotes the secret the document carries
+
+    monkeypatch.setattr("batch.render.render_document", render_fails)
+    monkeypatch.setattr("batch.documents.POOL_MIN_HTML", 8)  # a pool for 16 rows
     rows = numbered_rows(16, client_id="eigen-client", client_secret=SECRET)
     out = tmp_path / "uit"
-    result = run_cli("--debug", "process", make_workbook(rows), "-o", out, "--format", "pdf", "-j", "2")
+    result = run_cli("--debug", "process", make_workbook(rows), "-o", out, "--format", "html", "-j", "2")
     assert result.exit_code == 2
     assert "Traceback" in result.stderr and f"worker boom {MASK}" in result.stderr
+    assert "concurrent.futures.process._RemoteTraceback" in result.stderr  # it did come from a worker
     assert SECRET not in result.output
     assert not out.exists() and leftovers(tmp_path) == []
 

@@ -4,7 +4,7 @@
 - calamine (the reader) sees every cell as openpyxl (the reference reader) does.
 - documents written by a pool of worker processes equal those written in one process, also when the pool
   starts on the rows that look valid before the rules have run and the rules then reject some of them.
-- a command runs with the cyclic garbage collector paused, except while PDFs are made.
+- a command runs with the cyclic garbage collector paused, except while an office's templates render.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 import batch.documents
 import batch.model
 import batch.normalise
-import batch.pdf
 import batch.render
 from batch import collector
 from batch.cli import run
@@ -206,16 +205,6 @@ def test_a_command_runs_with_the_collector_paused_and_restores_it(make_workbook,
     assert result.exit_code == 0, result.output
     assert seen == [False]
     assert gc.isenabled()
-
-
-def test_pdfs_are_made_with_the_collector_running_in_a_paused_command(make_workbook, tmp_path, monkeypatch) -> None:
-    """fpdf2 leaves reference cycles behind: without the collector a long run would only grow."""
-    source = make_workbook(numbered_rows(2))
-    seen = _collector_spy(monkeypatch, batch.pdf, "html_to_pdf")
-    with collector.paused():
-        write_output(source, tmp_path / "uit", Options(formats=("html", "pdf"), jobs=1))
-        assert not gc.isenabled()
-    assert seen == [True, True]
 
 
 def test_office_documents_are_made_with_the_collector_running_in_a_paused_command(make_workbook, tmp_path,

@@ -610,16 +610,16 @@ def test_pdf_failure_midway_keeps_the_previous_output(make_workbook: WorkbookBui
     first = snapshot(out)
     assert len(documents_on_disk(out)) == 2
 
-    real = batch.pdf.html_to_pdf
+    real = batch.pdf.Typesetter.pdf
     calls: list[int] = []
 
-    def fails_after_the_first(html: str, **kwargs: object) -> bytes:
+    def fails_after_the_first(self: batch.pdf.Typesetter, data: dict[str, object], **kwargs: object) -> bytes:
         calls.append(1)
         if len(calls) > 1:
             raise RuntimeError("schijf vol")
-        return real(html, **kwargs)  # type: ignore[arg-type]
+        return real(self, data, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("batch.pdf.html_to_pdf", fails_after_the_first)
+    monkeypatch.setattr("batch.pdf.Typesetter.pdf", fails_after_the_first)
     with pytest.raises(RuntimeError, match="schijf vol"):
         write_output(make_workbook(numbered_rows(2, start=2001)), out, Options(formats=("pdf",)))
     assert len(calls) == 2
@@ -631,25 +631,76 @@ def test_pdf_failure_midway_keeps_the_previous_output(make_workbook: WorkbookBui
 
 LETTERHEAD = ("<h1>Kantoor Letterkop</h1>\n"
               "<p>Aanmelding voor {{ werkgever.naam }} ({{ werkgever.werkgeverscode }})</p>\n")
+LETTERHEAD_TYP = ('#let d = json("aanmelding.json")\n= Kantoor Briefpapier\n'
+                  'Aanmelding voor #d.werkgever.naam (#d.werkgever.werkgeverscode)\n')
 
 
-def templates_dir(tmp_path: Path, text: str) -> Path:
+def templates_dir(tmp_path: Path, text: str | None, typ: str | None = None) -> Path:
     folder = tmp_path / "sjablonen"
     folder.mkdir()
-    (folder / "aanmelding.html").write_text(text, encoding="utf-8")
+    if text is not None:
+        (folder / "aanmelding.html").write_text(text, encoding="utf-8")
+    if typ is not None:
+        (folder / "aanmelding.typ").write_text(typ, encoding="utf-8")
     return folder
 
 
-def test_office_template_is_used_for_html_and_pdf(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+def test_office_templates_are_used_for_html_and_pdf(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
     out = tmp_path / "uit"
-    result = process(make_workbook([valid_row()]), "-o", out, "--templates", templates_dir(tmp_path, LETTERHEAD))
+    folder = templates_dir(tmp_path, LETTERHEAD, LETTERHEAD_TYP)
+    result = process(make_workbook([valid_row()]), "-o", out, "--templates", folder)
     assert result.exit_code == 0, result.output
     (html,) = (out / "aanmeldingen").glob("*.html")
     (pdf,) = (out / "aanmeldingen").glob("*.pdf")
     assert "Kantoor Letterkop" in html.read_text(encoding="utf-8")
     assert "Bakkerij De Korenaar B.V." in html.read_text(encoding="utf-8")
-    assert "Kantoor Letterkop" in pdf_text(pdf)
+    assert " ".join(pdf_text(pdf).split()) == "Kantoor Briefpapier Aanmelding voor Bakkerij De Korenaar B.V. (1001)"
     assert "Kantoor Letterkop" not in (out / "overzicht.html").read_text(encoding="utf-8")  # built-in
+
+
+def test_an_office_html_template_alone_leaves_the_built_in_pdf(make_workbook: WorkbookBuilder,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "uit"
+    result = process(make_workbook([valid_row()]), "-o", out, "--templates", templates_dir(tmp_path, LETTERHEAD))
+    assert result.exit_code == 0, result.output
+    (pdf,) = (out / "aanmeldingen").glob("*.pdf")
+    assert "Kantoor Letterkop" not in pdf_text(pdf) and "Aanleveren gegevens werkgever aan a.s.r." in pdf_text(pdf)
+
+
+@pytest.mark.parametrize(
+    ("typ", "line", "detail"),
+    [
+        ('#let d = json("aanmelding.json")\nKop\n#let x = (\n', 3, "unclosed delimiter"),
+        ('#let d = json("aanmelding.json")\n\n#d.werkgever.faxnummer\n', 3, "faxnummer"),
+        ('#let d = json("aanmelding.json")\n#read("../../geheim.txt")\n', 2, "project root"),
+        ('#import "@preview/cetz:0.3.0"\n', 1, "package"),
+    ],
+)
+def test_a_broken_office_pdf_template_is_exit_2_before_any_output(
+        make_workbook: WorkbookBuilder, tmp_path: Path, typ: str, line: int, detail: str) -> None:
+    out = tmp_path / "uit"
+    folder = templates_dir(tmp_path, None, typ)
+    result = process(make_workbook([valid_row()]), "-o", out, "--templates", folder)
+    assert result.exit_code == 2, result.output
+    assert str(folder / "aanmelding.typ") in result.stderr and f"regel {line}" in result.stderr
+    assert detail in result.stderr and "Oplossing:" in result.stderr and "Typst" in result.stderr
+    assert "Traceback" not in result.output and SECRET not in result.output
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_an_office_pdf_template_failing_on_a_row_names_it_and_never_the_secret(
+        make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    """The made-up document passes the check up front; the real row fails, quoting its secret in Typst's text."""
+    out = tmp_path / "uit"
+    typ = ('#let d = json("aanmelding.json")\nKop\n'
+           '#if d.bron.bestand != "voorbeeld.xlsx" { panic(d.werkgever.client_secret) }\n')
+    rows = [valid_row(client_id="eigen-id-1", client_secret=ROW_SECRET)]
+    result = process(make_workbook(rows), "-o", out, "--templates", templates_dir(tmp_path, None, typ))
+    assert result.exit_code == 2, result.output
+    assert "rij 2" in result.stderr and "werkgeverscode 1001" in result.stderr and "regel 3" in result.stderr
+    assert "panicked" in result.stderr and "***" in result.stderr
+    assert ROW_SECRET not in result.output and "Traceback" not in result.output
+    assert not out.exists() and leftovers(tmp_path) == []
 
 
 def test_template_with_a_syntax_error_names_file_and_line(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
