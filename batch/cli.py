@@ -19,7 +19,7 @@ import click
 
 from batch import __version__, collector
 from batch.errors import UnusableInput
-from batch.model import MEDIA
+from batch.model import MEDIA, REGISTER_STATES
 from batch.redact import redact
 
 
@@ -136,6 +136,10 @@ def template(path: Path, force: bool) -> int:
 
 
 strict_option = click.option("--strict", is_flag=True, help="Waarschuwingen maken een rij ook ongeldig.")
+register_option = click.option(
+    "--register", "register", default=None, metavar="LOCATIE",
+    help="Het register: een bestand (register.sqlite) of adres (sqlite:///...). Standaard $ASR_BATCH_REGISTER, "
+         "anders register.sqlite in de gegevensmap van de gebruiker.")
 def quiet_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("-q", "--quiet", is_flag=True, help=help_text)
 
@@ -186,27 +190,183 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--force", is_flag=True, help="Gebruik de uitvoermap ook als er andere bestanden in staan.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Aantal processen voor de documenten (standaard: alle processorkernen).")
+@register_option
+@click.option("--no-register", is_flag=True, help="Laat het register ongemoeid.")
+@click.option("--only-pending", is_flag=True,
+              help="Maak alleen documenten voor werkgevers die nog moeten worden aangemeld (nieuw of gewijzigd).")
 @quiet_option("Niets tonen behalve fouten die de run stoppen; geen voortgang, geen samenvatting.")
 @_guarded
 def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: bool, mask_secrets: bool,
-            templates_dir: Path | None, force: bool, jobs: int | None, quiet: bool) -> int:
+            templates_dir: Path | None, force: bool, jobs: int | None, register: str | None, no_register: bool,
+            only_pending: bool, quiet: bool) -> int:
     """Controleer een werkmap en schrijf per geldige werkgever een aanmelding, plus overzicht en foutenrapport.
 
-    Voorbeeld: asr-batch process werkgevers.xlsx -o aanmeldingen-november
+    Elke geldige werkgever komt in het register (zie asr-batch status).
+
+    Voorbeeld: asr-batch process werkgevers.xlsx -o aanmeldingen-november --only-pending
     """
-    from batch.output import Options, write_output
+    from batch.pipeline import Options
+    from batch.pipeline import process as run_process
     from batch.progress import progress_for
+    from batch.register import locate
     from batch.summary import counts_line
 
+    if no_register and register:
+        raise UnusableInput("--register en --no-register sluiten elkaar uit.", "Laat een van beide weg.")
     target = output if output is not None else Path.cwd() / f"{file.stem}-uitvoer"
     options = Options(formats=formats, strict=strict, mask_secrets=mask_secrets, templates_dir=templates_dir,
-                      force=force, jobs=jobs)
+                      force=force, jobs=jobs, register=None if no_register else locate(register),
+                      only_pending=only_pending)
     with progress_for(enabled=not quiet) as progress:
-        result = write_output(file, target, options, progress=progress)
+        result = run_process(file, target, options, progress=progress)
     if not quiet:
         click.echo(counts_line(result), err=True)
+        if only_pending:
+            held = sum(1 for r in result.rows if r.status == "valid" and not r.documents)
+            click.echo(f"--only-pending: {held} werkgever(s) al aangemeld of bevestigd, zonder nieuw document.",
+                       err=True)
         click.echo(f"Uitvoer: {target}", err=True)
     return result.exit_code
+
+
+def _open_for_reading(location: str | None) -> tuple[Any, Any]:
+    from batch.register import Status, locate, open_register
+
+    where = locate(location)
+    register = open_register(where, create=False)
+    if register is None:
+        return where, Status(where.shown, [])
+    try:
+        return where, register.status()
+    finally:
+        register.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Druk het register af als JSON.")
+@click.option("--state", type=click.Choice(list(REGISTER_STATES)), default=None,
+              help="Toon alleen werkgevers met deze status (de tellingen blijven over het hele register).")
+@click.option("--xlsx", "xlsx", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Schrijf dezelfde tabel ook als werkmap (voor het eigen archief).")
+@register_option
+@_guarded
+def status(as_json: bool, state: str | None, xlsx: Path | None, register: str | None) -> int:
+    """Toon waar elke werkgever staat: nieuw, aangemeld (stap 2), bevestigd (stap 3) of gewijzigd.
+
+    Voorbeeld: asr-batch status --state submitted
+    """
+    import datetime
+
+    from batch.status_report import format_status, write_status_workbook
+
+    _, report = _open_for_reading(register)
+    today = datetime.date.today()
+    if xlsx is not None:
+        write_status_workbook(report, xlsx, today, state)
+        click.echo(f"Werkmap geschreven: {xlsx}", err=True)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(state), ensure_ascii=False, indent=2))
+    elif xlsx is None:
+        click.echo(format_status(report, today, state))
+    return 0
+
+
+def _open_for_writing(location: str | None) -> Any:
+    from batch.register import locate, open_register
+
+    where = locate(location)
+    opened = open_register(where, create=False)
+    if opened is None:
+        raise UnusableInput(f"Het register '{where.shown}' bestaat nog niet of is leeg.",
+                            "Draai eerst 'asr-batch process werkmap.xlsx'; dan komen de geldige werkgevers erin.")
+    return opened
+
+
+@main.command()
+@click.argument("state", type=click.Choice(["submitted", "confirmed"]))
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--on", "on", default=None, metavar="DATUM",
+              help="Datum van aanmelden of bevestiging (standaard vandaag).")
+@click.option("--first-exchange", default=None, metavar="DATUM",
+              help="Bij confirmed: de datum van de eerste gegevensuitwisseling (verplicht).")
+@register_option
+@_guarded
+def mark(state: str, codes: tuple[str, ...], on: str | None, first_exchange: str | None,
+         register: str | None) -> int:
+    """Leg vast dat werkgevers zijn aangemeld (submitted) of door a.s.r. bevestigd (confirmed). Alles of niets.
+
+    Voorbeeld: asr-batch mark confirmed 1001 1002 --first-exchange 15-12-2026
+    """
+    import datetime
+
+    from batch.register import STATES, parse_date
+
+    day = parse_date(on, "--on") if on else datetime.date.today()
+    opened = _open_for_writing(register)
+    try:
+        if state == "confirmed":
+            if not first_exchange:
+                raise UnusableInput("Bij 'mark confirmed' hoort de datum van de eerste gegevensuitwisseling.",
+                                    "Voeg --first-exchange DATUM toe, bijvoorbeeld --first-exchange 15-12-2026.")
+            done = opened.mark_confirmed(codes, day, parse_date(first_exchange, "--first-exchange"))
+        else:
+            if first_exchange:
+                raise UnusableInput("--first-exchange hoort bij 'mark confirmed', niet bij 'mark submitted'.",
+                                    "Laat --first-exchange weg, of gebruik 'mark confirmed'.")
+            done = opened.mark_submitted(codes, day)
+    finally:
+        opened.close()
+    click.echo(f"{len(done)} werkgever(s) {STATES[state]} op {day:%d-%m-%Y}: {', '.join(done)}", err=True)
+    return 0
+
+
+@main.command()
+@click.argument("codes", nargs=-1, required=True)
+@register_option
+@_guarded
+def forget(codes: tuple[str, ...], register: str | None) -> int:
+    """Haal werkgevers uit het register (voorbeeldgegevens, een vertrokken klant). Alles of niets.
+
+    Voorbeeld: asr-batch forget 9999
+    """
+    opened = _open_for_writing(register)
+    try:
+        done = opened.forget(codes)
+    finally:
+        opened.close()
+    click.echo(f"{len(done)} werkgever(s) uit het register gehaald: {', '.join(done)}", err=True)
+    return 0
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Toon alleen wat zou worden verwijderd.")
+@register_option
+@_guarded
+def purge(dry_run: bool, register: str | None) -> int:
+    """Verwijder de aanmeldingen (met het Client Secret) van bevestigde werkgevers (AVG).
+
+    Alleen bestanden in een uitvoermap van asr-batch; het register houdt bij dat ze zijn verwijderd.
+
+    Voorbeeld: asr-batch purge --dry-run
+    """
+    from batch.output import holds_our_document
+    from batch.register import locate, open_register
+
+    opened = open_register(locate(register), create=False)
+    if opened is None:
+        click.echo("Het register is leeg: er is niets te verwijderen.", err=True)
+        return 0
+    try:
+        done = opened.purge(dry_run=dry_run, is_ours=holds_our_document)
+    finally:
+        opened.close()
+    for item in done:
+        verb = ("zou verwijderen" if dry_run else "verwijderd") if item.deleted else f"overgeslagen: {item.reason}"
+        click.echo(f"{item.werkgeverscode}  {item.path}  ({verb})")
+    deleted = sum(item.deleted for item in done)
+    click.echo(f"{deleted} document(en) {'te verwijderen' if dry_run else 'verwijderd'}"
+               f"{'; niets gewijzigd (--dry-run)' if dry_run else ''}.", err=True)
+    return 0
 
 
 def _usage_message(error: click.UsageError) -> str:
@@ -224,7 +384,8 @@ def _usage_message(error: click.UsageError) -> str:
     if unknown:
         guess = re.search(r"Did you mean '([^']*)'", message)
         hint = f"; bedoelt u '{guess.group(1)}'?" if guess else "."
-        return f"onbekende opdracht '{unknown.group(1)}'{hint} Kies template, validate of process."
+        return (f"onbekende opdracht '{unknown.group(1)}'{hint} Kies template, validate, process, status, mark, "
+                "forget of purge.")
     return message
 
 

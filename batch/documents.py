@@ -55,6 +55,10 @@ class DocumentJob:
     formats: tuple[str, ...]
     mask_secrets: bool
     templates_dir: Path | None
+    codes: frozenset[str] | None = None  # only these werkgevers get documents (--only-pending); None: all
+
+    def wants(self, row: RowResult) -> bool:
+        return row.status == "valid" and (self.codes is None or row.werkgeverscode in self.codes)
 
 
 def document_paths(row: RowResult, formats: Collection[str]) -> list[str]:
@@ -65,12 +69,12 @@ def document_paths(row: RowResult, formats: Collection[str]) -> list[str]:
     return [f"{DOCUMENTS_DIR}/{base}.{medium}" for medium in MEDIA if medium in formats]
 
 
-def plan_documents(result: Result, formats: tuple[str, ...]) -> list[int]:
-    """Name every valid row's documents before any is written, so the reports can link to them while
-    they are being made. Returns the indices of those rows."""
+def plan_documents(result: Result, formats: tuple[str, ...], codes: frozenset[str] | None = None) -> list[int]:
+    """Name every valid row's documents (only those of `codes`, when given) before any is written, so the
+    reports can link to them while they are being made. Returns the indices of those rows."""
     indices = []
     for index, row in enumerate(result.rows):
-        if row.status == "valid":
+        if row.status == "valid" and (codes is None or row.werkgeverscode in codes):
             row.documents = document_paths(row, formats)
             indices.append(index)
     return indices
@@ -188,7 +192,7 @@ class Documents:
     def __init__(self, job: DocumentJob, *, jobs: int, env: jinja2.Environment | None = None) -> None:
         self.job = job
         self.env = env  # the caller's compiled templates, for the documents made in this process
-        likely = sum(row.status == "valid" for row in job.result.rows)
+        likely = sum(job.wants(row) for row in job.result.rows)
         threshold = POOL_MIN_PDF if "pdf" in job.formats else POOL_MIN_HTML
         self.workers = max(1, min(jobs, likely // threshold))
         self._largest = 4 if "pdf" in job.formats else 64
@@ -243,7 +247,7 @@ class Documents:
         from batch.render import document_basename
 
         rows = self.job.result.rows
-        likely = [i for i, row in enumerate(rows) if row.status == "valid" and not row.issues]
+        likely = [i for i, row in enumerate(rows) if self.job.wants(row) and not row.issues]
         names = Counter(document_basename(rows[i]) for i in likely)
         likely = [i for i in likely if names[document_basename(rows[i])] == 1]
         if not likely:

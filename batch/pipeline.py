@@ -1,15 +1,139 @@
-"""read -> normalise/validate: the core entry point shared by `validate` and `process`."""
+"""The two flows, stage by stage. The core entry points: they return a Result, never print, never exit.
+
+validate:  read → normalise → judge
+process:   read → normalise → register (what is pending) → documents, started early → judge → plan → documents
+           and reports, into a staging folder → register records the run, in one transaction with the swap of the
+           output folder
+
+Each stage is a module of its own: reader, normalise, validate (judge), register, documents (aanmelding, render,
+pdf), output (the staging folder and the swap).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from batch import signals
+from batch.documents import DOCUMENTS_DIR, DocumentJob, Documents, default_jobs, plan_documents
+from batch.errors import UnusableInput
+from batch.files import DIR_MODE, FILE_MODE, write_private
 from batch.model import Result
+from batch.output import MARKER, RESULT_FILE, check_target, staging_folder, swap_in
+from batch.progress import Progress, silent
+from batch.redact import redact
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from batch.normalise import Draft
+    from batch.register import Location, Register
+
+
+@dataclass(frozen=True)
+class Options:
+    formats: tuple[str, ...] = ("html", "pdf")
+    strict: bool = False
+    mask_secrets: bool = False
+    templates_dir: Path | None = None
+    force: bool = False
+    jobs: int | None = None  # worker processes for the documents; None: all cores
+    register: Location | None = None  # None: leave the register alone (--no-register)
+    only_pending: bool = False  # documents only for werkgevers still to submit (new, changed)
 
 
 def check(path: Path, *, strict: bool = False) -> Result:
-    """Read and validate a workbook. Raises UnusableInput when it cannot be used; never prints."""
+    """validate: read, normalise and judge a workbook. Raises UnusableInput when it cannot be used."""
     from batch.reader import read_table
     from batch.validate import validate_table
 
     return validate_table(read_table(path), strict=strict)
+
+
+def process(source: Path, target: Path, options: Options, *, progress: Progress = silent) -> Result:
+    """process: check the workbook, write the whole output folder, record the run in the register."""
+    from batch.normalise import normalise
+    from batch.reader import read_table
+    from batch.render import check_templates, make_environment
+
+    if options.only_pending and options.register is None:
+        raise UnusableInput("--only-pending kan niet samen met --no-register: zonder register is niet bekend wat "
+                            "nog moet worden aangemeld.", "Laat een van beide weg.")
+    target = Path(os.path.abspath(target))  # "." and ".." have no name to put a staging folder beside
+    env = make_environment(options.templates_dir)
+    check_templates(env)  # a broken office template fails before anything is written
+    if "pdf" in options.formats:
+        from batch.pdf import check_template
+
+        check_template(options.templates_dir)
+    register = _open_register(options)  # an unusable register, too, fails before anything is written
+    try:
+        draft = normalise(read_table(source))
+        foreign = check_target(target, source, options.force)
+        try:
+            return _write(env, draft, register, source, target, foreign, options, progress)
+        except OSError as exc:  # a folder we may not write in, a full disk
+            raise UnusableInput(
+                f"De uitvoer kan niet worden geschreven in '{target}' ({exc.strerror or type(exc).__name__}).",
+                "Kies met -o een map waarin u mag schrijven en waar ruimte is; een eerdere uitvoer is ongewijzigd.",
+            ) from None
+    finally:
+        if register is not None:
+            register.close()
+
+
+def _open_register(options: Options) -> Register | None:
+    if options.register is None:
+        return None
+    from batch.register import open_register
+
+    return open_register(options.register, create=True)
+
+
+def _write(env: Environment, draft: Draft, register: Register | None, source: Path, target: Path, foreign: bool,
+           options: Options, progress: Progress) -> Result:
+    from batch.register import PENDING
+
+    # What the register will say of each werkgever that looks valid: known before the documents start, so that
+    # --only-pending can leave out the others from the first document on.
+    planned = register.plan(r for r in draft.result.rows if r.status == "valid") if register else {}
+    codes = frozenset(code for code, state in planned.items() if state in PENDING) if options.only_pending else None
+    with staging_folder(target) as staging:
+        docs = staging / DOCUMENTS_DIR
+        docs.mkdir(mode=DIR_MODE)
+        job = DocumentJob(draft.result, docs, options.formats, options.mask_secrets, options.templates_dir, codes)
+        with Documents(job, jobs=options.jobs or default_jobs(), env=env) as documents:
+            documents.start_early()  # before pandas and pandera load: the documents overlap with the rules
+            with signals.deferred():  # not cut halfway: numpy cannot be imported again after that
+                from batch.validate import judge
+
+            result = judge(draft, strict=options.strict)
+            for row in result.rows:
+                row.register_state = planned.get(row.werkgeverscode or "") if row.status == "valid" else None
+            plan_documents(result, options.formats, codes)
+            documents.finish(progress, meanwhile=lambda: _write_reports(env, result, source, staging, foreign))
+        if register is None:
+            swap_in(staging, target, foreign)
+        else:
+            register.record(result, target / DOCUMENTS_DIR, then=lambda: swap_in(staging, target, foreign))
+    return result
+
+
+def _write_reports(env: Environment, result: Result, source: Path, staging: Path, foreign: bool) -> None:
+    """Everything but the documents; runs while the documents are being made (their names are planned)."""
+    from batch.render import render_reports
+
+    if not foreign:  # the marker claims the whole folder; a forced run into someone's folder does not
+        write_private(staging / MARKER, f"asr-batch {result.tool_version}\n")
+    write_private(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")
+    overview, error_report = render_reports(env, result)
+    write_private(staging / "overzicht.html", redact(overview))
+    write_private(staging / "foutenrapport.html", redact(error_report))
+    if result.all_issues:
+        from batch.annotate import write_annotated_copy
+
+        write_annotated_copy(source, result, result.input.sheet, staging / "foutenrapport.xlsx")
+        (staging / "foutenrapport.xlsx").chmod(FILE_MODE)

@@ -27,7 +27,7 @@ from batch.aanmelding import DOCUMENT_KEYS, document_data, dutch_datetime, mask_
 from batch.catalogue import CATALOGUE, Issue, Severity
 from batch.errors import UnusableInput
 from batch.fields import FIELDS, JA, OFFICE_FIELDS, SECRET_FIELDS
-from batch.model import STATUS_NL, Dga, InputInfo, Office, Result, RowResult
+from batch.model import REGISTER_STATES, STATUS_NL, Dga, InputInfo, Office, Result, RowResult
 from batch.slug import slugify
 
 DOCUMENT_TEMPLATE = "aanmelding.html"
@@ -207,6 +207,8 @@ def _row(row: RowResult) -> dict[str, Any]:
         "werkgeverscode": row.werkgeverscode,
         "naam": row.naam,
         "reden": row.reason,
+        "register": row.register_state,
+        "register_label": REGISTER_STATES.get(row.register_state or "", ""),
         "documenten": [_document_link(d) for d in row.documents],
         "meldingen": meldingen,
         "fouten": sum(m["ernst"] == "fout" for m in meldingen),
@@ -232,6 +234,7 @@ def report_context(result: Result) -> dict[str, Any]:
                       "waarschuwingen": counts["warnings"]},
         "bestandsmeldingen": file_issues,
         "rijen": rows,
+        "met_register": any(r.register_state for r in result.rows),
         "rijen_met_meldingen": [r for r in rows if r["meldingen"]],
         "schoon": not file_issues and not any(r["meldingen"] for r in rows),
     }

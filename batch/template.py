@@ -93,7 +93,12 @@ def _how_to_run() -> str:
     return (
         "asr-batch validate bestand.xlsx    alleen controleren; toont elke fout met de cel waar hij zit.\n"
         "asr-batch process bestand.xlsx     controleren en per geldige werkgever een aanmeldingsdocument "
-        "maken, met een foutenrapport (map bestand-uitvoer)."
+        "maken, met een foutenrapport (map bestand-uitvoer).\n"
+        "Het register onthoudt per werkgever of hij nieuw, aangemeld, bevestigd of gewijzigd is (asr-batch status); "
+        "leg stap 2 en 3 vast met asr-batch mark submitted 1001 en asr-batch mark confirmed 1001 --first-exchange "
+        "15-12-2026.\n"
+        "Volgende maand maakt asr-batch process bestand.xlsx --only-pending alleen documenten voor nieuwe en "
+        "gewijzigde werkgevers."
     )
 
 

@@ -26,6 +26,15 @@ from batch.redact import forget_all
 settings.register_profile("asr-batch", max_examples=150, deadline=None)
 settings.load_profile("asr-batch")
 
+@pytest.fixture(autouse=True)
+def private_register(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets a register of its own, never the user's (and outside the test's tmp_path, which tests
+    list). Commands started as subprocesses inherit it."""
+    path = tmp_path_factory.mktemp("register") / "register.sqlite"
+    monkeypatch.setenv("ASR_BATCH_REGISTER", str(path))
+    return path
+
+
 # Distinctive, so a test can grep every output for it.
 SECRET = "S3cret-Do-Not-Print-7781"
 OFFICE_CLIENT_ID = "office-client-5f2a9c"

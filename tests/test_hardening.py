@@ -64,8 +64,8 @@ from batch.annotate import ISSUES_SHEET, write_text
 from batch.errors import UnusableInput
 from batch.fields import FIELDS, SHEET_WERKGEVERS
 from batch.model import Result, RowResult
-from batch.output import Options, write_output
-from batch.pipeline import check
+from batch.pipeline import Options, check
+from batch.pipeline import process as write_output
 from batch.redact import MASK
 from batch.render import document_basename
 from batch.summary import format_summary

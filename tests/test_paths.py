@@ -30,7 +30,8 @@ import batch.render
 from batch import collector
 from batch.cli import run
 from batch.fields import Kind
-from batch.output import Options, write_output
+from batch.pipeline import Options
+from batch.pipeline import process as write_output
 from batch.reader import read_table
 from batch.values import parse_cell, parse_column, to_cell
 

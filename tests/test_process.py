@@ -1,7 +1,7 @@
 """`asr-batch process` end to end: workbook in, output folder out, as a payroll office runs it.
 
 Rendering units (context, escaping, PDF filter, slugs) are covered by test_render.py; here every test runs the
-whole command (CliRunner via `run_cli`, or `batch.output.write_output`) and asserts on what lands on disk and on
+whole command (CliRunner via `run_cli`, or `batch.pipeline.process`) and asserts on what lands on disk and on
 the terminal. Workbooks stay tiny and use `--format html` wherever the PDF is not the point: a PDF costs ~80 ms.
 
 Golden files: tests/golden/aanmelding.html and tests/golden/foutenrapport.html. After an intended change to a
@@ -44,7 +44,9 @@ from pypdf import PdfReader
 from batch import __version__
 from batch.annotate import ERROR_FILL, ISSUES_SHEET, WARNING_FILL
 from batch.fields import FIELDS, JA, NEE, SHEET_WERKGEVERS
-from batch.output import MARKER, OUR_ENTRIES, Options, write_output
+from batch.output import MARKER, OUR_ENTRIES
+from batch.pipeline import Options
+from batch.pipeline import process as write_output
 
 TESTS = Path(__file__).resolve().parent
 SAMPLES = TESTS.parent / "samples"

@@ -1,0 +1,555 @@
+"""The register: where every werkgever stands in steps 2 and 3, kept over weeks.
+
+SQLAlchemy Core: the tables are declared once, here; every change is one transaction, so an interrupted command
+leaves the register as it was. The CLI (and later the local page) call these functions and write no SQL of
+their own. SQLite by default, in the user's data folder; the SQL is the same on PostgreSQL.
+
+It never holds a Client ID, a Client Secret, a DGA's name or number: a keyed fingerprint (HMAC-SHA256, with a
+random key made with the register) of a werkgever's step-2 data tells whether that data changed since it was
+submitted. Every change is also written to an append-only event log (when, which OS user, what).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from batch.errors import UnusableInput
+from batch.files import DIR_MODE, FILE_MODE
+from batch.model import REGISTER_STATES, Result, RowResult
+
+SCHEMA_VERSION = 1
+ENV_VAR = "ASR_BATCH_REGISTER"
+LOCK_TIMEOUT = float(os.environ.get("ASR_BATCH_REGISTER_TIMEOUT", "15"))  # seconds to wait for another command
+
+STATES = REGISTER_STATES
+PENDING = frozenset({"new", "changed"})  # still to submit (again)
+
+metadata = sa.MetaData()
+meta_table = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+werkgevers_table = sa.Table(
+    "werkgevers", metadata,
+    sa.Column("werkgeverscode", sa.String(64), primary_key=True),
+    sa.Column("naam", sa.Text),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("first_seen", sa.Date),
+    sa.Column("last_seen", sa.Date),
+    sa.Column("submitted_on", sa.Date),
+    sa.Column("confirmed_on", sa.Date),
+    sa.Column("first_exchange", sa.Date),
+    sa.Column("source_file", sa.Text),
+    sa.Column("source_row", sa.Integer),
+    sa.Column("fingerprint", sa.String(64)),  # of the step-2 data in the latest workbook
+    sa.Column("marked_fingerprint", sa.String(64)),  # of the step-2 data at the last submission or confirmation
+    sa.Column("marked_state", sa.String(16)),  # submitted or confirmed: what `changed` returns to when data does
+)
+documents_table = sa.Table(
+    "documents", metadata,
+    sa.Column("werkgeverscode", sa.String(64), primary_key=True),
+    sa.Column("path", sa.Text, primary_key=True),  # absolute
+)
+events_table = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False),  # ISO 8601 with offset
+    sa.Column("user", sa.String(128), nullable=False),
+    sa.Column("werkgeverscode", sa.String(64)),
+    sa.Column("event", sa.String(24), nullable=False),  # seen, new, changed, documents, submitted, ...
+    sa.Column("detail", sa.Text),
+)
+
+
+# --- where it lives ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Location:
+    url: URL
+    path: Path | None  # the SQLite file
+
+    @property
+    def shown(self) -> str:
+        """The URL as `status` shows it: never with a password."""
+        return self.url.render_as_string(hide_password=True)
+
+
+def default_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("asr-batch", appauthor=False)) / "register.sqlite"
+
+
+def locate(given: str | None = None) -> Location:
+    """--register, else $ASR_BATCH_REGISTER, else register.sqlite in the user's data folder."""
+    value = given or os.environ.get(ENV_VAR) or str(default_path())
+    if "://" not in value:
+        path = Path(value).expanduser().absolute()
+        return Location(URL.create("sqlite", database=str(path)), path)
+    try:
+        url = make_url(value)
+    except sa.exc.ArgumentError:
+        raise UnusableInput(f"'{_without_password(value)}' is geen geldig adres van een register.",
+                            "Geef een bestandspad (register.sqlite) of een adres als sqlite:///pad/register.sqlite."
+                            ) from None
+    if url.get_backend_name() != "sqlite":
+        raise UnusableInput(
+            f"Een register op {url.get_backend_name()} ('{url.render_as_string(hide_password=True)}') kan deze "
+            "versie van asr-batch nog niet gebruiken.",
+            "Gebruik een SQLite-bestand: --register pad/register.sqlite.")
+    if not url.database or url.database == ":memory:":
+        raise UnusableInput("Een register in het geheugen blijft niet bewaard.", "Geef een bestandspad.")
+    if url.database.startswith("file:"):  # an SQLite URI (with uri=true), such as file:/pad/register.sqlite
+        return Location(url, Path(url.database.removeprefix("file:")).expanduser().absolute())
+    path = Path(url.database).expanduser().absolute()
+    return Location(url.set(database=str(path)), path)
+
+
+def _without_password(value: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value)
+
+
+# --- what it records --------------------------------------------------------------------------------------
+
+
+def fingerprint(key: bytes, row: RowResult) -> str:
+    """HMAC-SHA256 of the step-2 data: client_id, client_secret, dga, each DGA's name and number, 13e maand,
+    verloning. The same data gives the same fingerprint in this register, and no other register."""
+    record = row.record
+    data = [record.get("client_id"), record.get("client_secret"), record.get("dga"),
+            [[d.naam, d.medewerkersnummer] for d in row.dgas], record.get("dertiende_maand"), record.get("verloning")]
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def state_after_seeing(known: dict[str, Any] | None, new_fingerprint: str) -> str:
+    """A werkgever's state once a workbook with this step-2 data has been seen."""
+    if known is None:
+        return "new"
+    if known["state"] == "new" or known["marked_state"] is None:
+        return "new"
+    return known["marked_state"] if new_fingerprint == known["marked_fingerprint"] else "changed"
+
+
+def sort_key(code: str) -> tuple[int, str]:
+    """Werkgeverscodes sort as numbers: 0087 before 1001."""
+    return (int(code), code) if code.isdigit() else (1 << 62, code)
+
+
+@dataclass
+class Employer:
+    werkgeverscode: str
+    naam: str | None
+    state: str
+    first_seen: date | None
+    last_seen: date | None
+    source_file: str | None
+    source_row: int | None
+    submitted_on: date | None
+    confirmed_on: date | None
+    first_exchange: date | None
+    documents: list[str] = field(default_factory=list)
+
+    def days_waiting(self, today: date) -> int | None:
+        """Days since submission, while a.s.r. has not confirmed."""
+        if self.state != "submitted" or self.submitted_on is None:
+            return None
+        return (today - self.submitted_on).days
+
+    def to_dict(self) -> dict[str, object]:
+        def iso(day: date | None) -> str | None:
+            return day.isoformat() if day else None
+
+        return {
+            "werkgeverscode": self.werkgeverscode, "naam": self.naam, "state": self.state,
+            "state_label": STATES[self.state], "first_seen": iso(self.first_seen), "last_seen": iso(self.last_seen),
+            "source": {"file": self.source_file, "row": self.source_row},
+            "submitted_on": iso(self.submitted_on), "confirmed_on": iso(self.confirmed_on),
+            "first_exchange": iso(self.first_exchange), "documents": list(self.documents),
+        }
+
+
+@dataclass
+class Status:
+    register: str
+    employers: list[Employer]  # all of them, sorted by code
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {"total": len(self.employers), **{state: 0 for state in STATES}}
+        for employer in self.employers:
+            counts[employer.state] += 1
+        return counts
+
+    def to_dict(self, state: str | None = None) -> dict[str, object]:
+        shown = [e for e in self.employers if state is None or e.state == state]
+        return {"register": self.register, "counts": self.counts, "employers": [e.to_dict() for e in shown]}
+
+
+@dataclass(frozen=True)
+class Purged:
+    werkgeverscode: str
+    path: str
+    deleted: bool  # False: left alone (reason says why)
+    reason: str = ""
+
+
+# --- opening ----------------------------------------------------------------------------------------------
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name known to the system
+        return "onbekend"
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _fault(location: Location, exc: BaseException) -> UnusableInput:
+    """A database failure as a Dutch exit-2 message; the register is left as it was."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    where = f"Het register '{location.shown}'"
+    if "locked" in text or "busy" in text:
+        return UnusableInput(f"{where} is bezet: een andere opdracht gebruikt het al {LOCK_TIMEOUT:g} seconden.",
+                             "Wacht tot die klaar is en probeer het opnieuw; er is niets gewijzigd.")
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return UnusableInput(f"{where} kan niet worden bijgewerkt: de map of het bestand is alleen-lezen.",
+                             "Geef uzelf schrijfrechten, of kies met --register een andere plek; er is niets "
+                             "gewijzigd.")
+    if "not a database" in text or "malformed" in text or "no such table" in text:
+        return UnusableInput(f"{where} is geen asr-batch-register of is beschadigd.",
+                             "Zet een reservekopie terug of kies met --register een ander bestand; asr-batch laat "
+                             "dit bestand ongemoeid.")
+    return UnusableInput(f"{where} kan niet worden gebruikt ({type(exc).__name__}).",
+                         "Controleer het pad met --register; er is niets gewijzigd.")
+
+
+def _engine(location: Location) -> Engine:
+    engine = sa.create_engine(location.url, connect_args={"timeout": LOCK_TIMEOUT}, poolclass=sa.pool.NullPool)
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we say BEGIN ourselves (below)
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # A write takes the lock when it starts: two writers then wait for each other instead of one failing
+        # when it turns its read into a write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("write") else "BEGIN")
+
+    return engine
+
+
+class Register:
+    """An open register. `open_register` makes one; reading never creates anything."""
+
+    def __init__(self, location: Location, engine: Engine, key: bytes) -> None:
+        self.location = location
+        self._engine = engine
+        self.key = key
+
+    @contextlib.contextmanager
+    def _connection(self, *, write: bool) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                conn.info["write"] = write
+                with conn.begin():
+                    yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise _fault(self.location, exc) from None
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    def _known(self, conn: Connection) -> dict[str, dict[str, Any]]:
+        return {row.werkgeverscode: row._asdict() for row in conn.execute(sa.select(werkgevers_table))}
+
+    def plan(self, rows: Iterable[RowResult]) -> dict[str, str]:
+        """The state each of these (valid) rows will have once recorded, by werkgeverscode. Reads only."""
+        with self._connection(write=False) as conn:
+            known = self._known(conn)
+        return {row.werkgeverscode: state_after_seeing(known.get(row.werkgeverscode), fingerprint(self.key, row))
+                for row in rows if row.werkgeverscode}
+
+    def status(self) -> Status:
+        with self._connection(write=False) as conn:
+            rows = conn.execute(sa.select(werkgevers_table)).all()
+            paths: dict[str, list[str]] = {}
+            for code, path in conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)
+                                           .order_by(documents_table.c.path)):
+                paths.setdefault(code, []).append(path)
+        employers = [Employer(r.werkgeverscode, r.naam, r.state, r.first_seen, r.last_seen, r.source_file,
+                              r.source_row, r.submitted_on, r.confirmed_on, r.first_exchange,
+                              [p for p in paths.get(r.werkgeverscode, []) if os.path.isfile(p)])
+                     for r in rows]
+        employers.sort(key=lambda e: sort_key(e.werkgeverscode))
+        return Status(self.location.shown, employers)
+
+    # --- writing ------------------------------------------------------------------------------------------
+
+    def record(self, result: Result, documents_folder: Path, then: Callable[[], None] = lambda: None) -> dict[str, str]:
+        """Record every valid row of a run and the documents written for it, then run `then` (the swap of the
+        output folder) inside the same transaction: if `then` fails, nothing is recorded. Returns the states."""
+        today, at, user = date.today(), _now(), _user()
+        valid = [row for row in result.rows if row.status == "valid" and row.werkgeverscode]
+        states: dict[str, str] = {}
+        with self._connection(write=True) as conn:
+            known = self._known(conn)
+            inserts, updates, events, documents = [], [], [], []
+            for row in valid:
+                code = row.werkgeverscode
+                assert code is not None  # for mypy: filtered above
+                digest = fingerprint(self.key, row)
+                before = known.get(code)
+                state = state_after_seeing(before, digest)
+                states[code] = state
+                values = {"naam": row.naam, "last_seen": today, "source_file": result.input.file,
+                          "source_row": row.row, "fingerprint": digest, "state": state}
+                if before is None:
+                    inserts.append({"werkgeverscode": code, "first_seen": today, **values})
+                    events.append(_event(at, user, code, "new", f"{result.input.file} rij {row.row}"))
+                else:
+                    updates.append({"code": code, **values})
+                    if state == "changed" and before["state"] != "changed":
+                        events.append(_event(at, user, code, "changed", "gegevens van stap 2 gewijzigd"))
+                    elif state != "changed" and before["state"] == "changed":
+                        events.append(_event(at, user, code, state, "gegevens weer gelijk aan de aanmelding"))
+                events.append(_event(at, user, code, "seen", f"{result.input.file} rij {row.row}"))
+                if row.documents:
+                    paths = [str(documents_folder.parent / p) for p in row.documents]
+                    documents += [{"werkgeverscode": code, "path": p} for p in paths]
+                    events.append(_event(at, user, code, "documents", "; ".join(paths)))
+            if inserts:
+                conn.execute(sa.insert(werkgevers_table), inserts)
+            if updates:
+                conn.execute(sa.update(werkgevers_table)
+                             .where(werkgevers_table.c.werkgeverscode == sa.bindparam("code")), updates)
+            if documents:
+                wanted = {(d["werkgeverscode"], d["path"]) for d in documents}
+                have = set(conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)).tuples())
+                new = [{"werkgeverscode": c, "path": p} for c, p in sorted(wanted - have)]
+                if new:
+                    conn.execute(sa.insert(documents_table), new)
+            if events:
+                conn.execute(sa.insert(events_table), events)
+            then()
+        return states
+
+    def _require(self, conn: Connection, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        known = self._known(conn)
+        unknown = [code for code in dict.fromkeys(codes) if code not in known]
+        if unknown:
+            hints = []
+            for code in unknown:
+                alike = [k for k in known if k.lstrip("0") == code.lstrip("0")]
+                hints.append(f"{code} (bedoelt u {alike[0]}?)" if alike else code)
+            raise UnusableInput(
+                f"Onbekende werkgeverscode{'s' if len(unknown) > 1 else ''} in het register: {', '.join(hints)}. "
+                "Er is niets gewijzigd.",
+                "Controleer de codes met 'asr-batch status'; een werkgever komt in het register door 'asr-batch "
+                "process' op een werkmap waarin hij geldig is.")
+        return known
+
+    def mark_submitted(self, codes: Sequence[str], on: date) -> list[str]:
+        """Step 2 done for these werkgevers: all or nothing. Returns the codes, sorted."""
+        return self._mark(codes, "submitted", f"aangemeld op {on}", lambda known: {
+            "state": "submitted", "submitted_on": on, "marked_state": "submitted",
+            "marked_fingerprint": known["fingerprint"]})
+
+    def mark_confirmed(self, codes: Sequence[str], on: date, first_exchange: date) -> list[str]:
+        """Step 3: a.s.r. confirmed. A werkgever never marked submitted counts as submitted on `on`."""
+        return self._mark(codes, "confirmed", f"bevestigd op {on}; eerste uitwisseling {first_exchange}",
+                          lambda known: {"state": "confirmed", "confirmed_on": on, "first_exchange": first_exchange,
+                                         "submitted_on": known["submitted_on"] or on, "marked_state": "confirmed",
+                                         "marked_fingerprint": known["fingerprint"]})
+
+    def _mark(self, codes: Sequence[str], event: str, detail: str,
+              values: Callable[[dict[str, Any]], dict[str, Any]]) -> list[str]:
+        at, user = _now(), _user()
+        with self._connection(write=True) as conn:
+            known = self._require(conn, codes)
+            chosen = sorted(dict.fromkeys(codes), key=sort_key)
+            for code in chosen:
+                conn.execute(sa.update(werkgevers_table).where(werkgevers_table.c.werkgeverscode == code)
+                             .values(**values(known[code])))
+            conn.execute(sa.insert(events_table), [_event(at, user, code, event, detail) for code in chosen])
+        return chosen
+
+    def forget(self, codes: Sequence[str]) -> list[str]:
+        """Remove werkgevers (the event log keeps that it happened): all or nothing."""
+        at, user = _now(), _user()
+        with self._connection(write=True) as conn:
+            self._require(conn, codes)
+            chosen = sorted(dict.fromkeys(codes), key=sort_key)
+            conn.execute(sa.delete(documents_table).where(documents_table.c.werkgeverscode.in_(chosen)))
+            conn.execute(sa.delete(werkgevers_table).where(werkgevers_table.c.werkgeverscode.in_(chosen)))
+            conn.execute(sa.insert(events_table), [_event(at, user, code, "forgotten", "uit het register gehaald")
+                                                   for code in chosen])
+        return chosen
+
+    def purge(self, *, dry_run: bool = False, is_ours: Callable[[Path], bool]) -> list[Purged]:
+        """Delete the documents of every confirmed werkgever that still sit in an asr-batch output folder
+        (`is_ours`). Lists what it deleted, or with `dry_run` what it would delete."""
+        at, user = _now(), _user()
+        done: list[Purged] = []
+        with self._connection(write=True) as conn:
+            confirmed = [r.werkgeverscode for r in conn.execute(
+                sa.select(werkgevers_table.c.werkgeverscode).where(werkgevers_table.c.state == "confirmed"))]
+            rows = conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)
+                                .where(documents_table.c.werkgeverscode.in_(confirmed))).all()
+            for code, path in sorted(rows, key=lambda r: (sort_key(r[0]), r[1])):
+                file = Path(path)
+                if not file.is_file():
+                    if not dry_run:  # already gone: nothing left to purge
+                        _forget_document(conn, code, path)
+                    continue
+                if not is_ours(file):
+                    done.append(Purged(code, path, False, "staat niet (meer) in een uitvoermap van asr-batch"))
+                    continue
+                if not dry_run:
+                    file.unlink()
+                    _forget_document(conn, code, path)
+                    conn.execute(sa.insert(events_table), [_event(at, user, code, "deleted", path)])
+                done.append(Purged(code, path, True))
+        return done
+
+
+def _forget_document(conn: Connection, code: str, path: str) -> None:
+    conn.execute(sa.delete(documents_table).where(documents_table.c.werkgeverscode == code,
+                                                  documents_table.c.path == path))
+
+
+def _event(at: str, user: str, code: str | None, event: str, detail: str) -> dict[str, object]:
+    return {"at": at, "user": user, "werkgeverscode": code, "event": event, "detail": detail}
+
+
+# --- opening, creating, upgrading -------------------------------------------------------------------------
+
+# From version N to N+1: a function of the connection. None so far; the mechanism is tested with a made-up one.
+UPGRADES: dict[int, Callable[[Connection], None]] = {}
+
+
+def exists(location: Location) -> bool:
+    return location.path is not None and location.path.exists()
+
+
+def open_register(location: Location, *, create: bool) -> Register | None:
+    """The register at `location`. Absent: None, or a new one when `create` (owner-only). Raises UnusableInput
+    when it cannot be used, leaving the file exactly as it was."""
+    path = location.path
+    fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
+    if fresh and not create:
+        return None  # nothing is created by reading
+    if path is not None and not path.exists():
+        _create_file(location, path)
+    engine = _engine(location)
+    try:
+        key = _prepare(location, engine, fresh=fresh)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Register(location, engine, key)
+
+
+def _create_file(location: Location, path: Path) -> None:
+    try:
+        path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another command made it just now
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except OSError as exc:
+        raise UnusableInput(f"Het register '{location.shown}' kan niet worden aangemaakt "
+                            f"({exc.strerror or type(exc).__name__}).",
+                            "Kies met --register (of ASR_BATCH_REGISTER) een map waarin u mag schrijven.") from None
+
+
+def _prepare(location: Location, engine: Engine, *, fresh: bool) -> bytes:
+    """Check the schema version; create the tables of a new register, upgrade an older one (after a copy)."""
+    try:
+        with engine.connect() as conn:
+            conn.info["write"] = fresh
+            with conn.begin():
+                tables = set(sa.inspect(conn).get_table_names())
+                if not tables and fresh:
+                    metadata.create_all(conn)
+                    conn.execute(sa.insert(meta_table), [
+                        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                        {"key": "fingerprint_key", "value": secrets.token_hex(32)},
+                        {"key": "created", "value": _now()}])
+                    conn.execute(sa.insert(events_table), [_event(_now(), _user(), None, "created", location.shown)])
+                if "meta" not in set(sa.inspect(conn).get_table_names()):
+                    raise UnusableInput(f"'{location.shown}' is geen asr-batch-register.",
+                                        "Kies met --register een ander bestand; asr-batch laat dit bestand ongemoeid.")
+                values = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).tuples().all())
+            version = int(values.get("schema_version", "0"))
+            if version > SCHEMA_VERSION:
+                raise UnusableInput(
+                    f"Het register '{location.shown}' is gemaakt door een nieuwere versie van asr-batch "
+                    f"(schema {version}; deze versie kent tot {SCHEMA_VERSION}).",
+                    "Werk asr-batch bij (pip install --upgrade asr-batch); het register blijft ongewijzigd.")
+            if version < SCHEMA_VERSION:
+                _upgrade(location, engine, version)
+            return bytes.fromhex(values["fingerprint_key"])
+    except sa.exc.SQLAlchemyError as exc:
+        raise _fault(location, exc) from None
+    except (KeyError, ValueError):
+        raise UnusableInput(f"Het register '{location.shown}' is beschadigd (de sleutel of de versie ontbreekt).",
+                            "Zet een reservekopie terug; asr-batch laat dit bestand ongemoeid.") from None
+
+
+def _upgrade(location: Location, engine: Engine, version: int) -> None:
+    missing = [v for v in range(version, SCHEMA_VERSION) if v not in UPGRADES]
+    if missing:
+        raise UnusableInput(f"Het register '{location.shown}' heeft schema {version}, dat deze versie niet kan "
+                            "bijwerken.", "Gebruik de versie van asr-batch die het maakte.")
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        with conn.begin():  # holds the write lock: no other command changes the file while it is copied
+            if location.path is not None:
+                backup = location.path.with_name(f"{location.path.name}.schema-{version}.bak")
+                shutil.copy2(location.path, backup)
+                os.chmod(backup, FILE_MODE)
+            for step in range(version, SCHEMA_VERSION):
+                UPGRADES[step](conn)
+            conn.execute(sa.update(meta_table).where(meta_table.c.key == "schema_version")
+                         .values(value=str(SCHEMA_VERSION)))
+            conn.execute(sa.insert(events_table), [_event(_now(), _user(), None, "upgraded",
+                                                          f"schema {version} naar {SCHEMA_VERSION}")])
+
+
+def parse_date(text: str, option: str) -> date:
+    """A date as Dutch people type it: 2026-12-15 or 15-12-2026 (also with / or .)."""
+    value = text.strip()
+    for pattern in (r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"):
+        found = re.fullmatch(pattern, value)
+        if found:
+            numbers = [int(n) for n in found.groups()]
+            year, month, day = numbers if len(found.group(1)) == 4 else numbers[::-1]
+            try:
+                return date(year, month, day)
+            except ValueError:
+                break
+    raise UnusableInput(f"De datum bij {option} ('{text}') is niet te lezen. Er is niets gewijzigd.",
+                        "Schrijf de datum als 2026-12-15 of 15-12-2026.")

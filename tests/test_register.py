@@ -1,0 +1,504 @@
+"""The register: every command, state transition, refusal and fault, against a real SQLite file.
+
+Each test has a register of its own (conftest's `private_register`, through ASR_BATCH_REGISTER). Workbooks are
+built in fixtures; commands run through the CLI as a clerk would run them, or as real processes where two run
+at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import DEFAULT_OFFICE, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row
+
+from batch import register as registry
+from batch.register import Location, locate, open_register
+
+TODAY = date.today()
+DGA_NAME = "Zwanette Dgaïsma-Unieknaam"
+DGA_NUMBER = "918273"
+ROW_CLIENT_ID = "eigen-client-id-55aa77"
+ROW_SECRET = "Eigen-Geheim-Register-9c8d7e"
+AS_INSTALLED = [sys.executable, "-c", "from batch.cli import run; run()"]
+
+
+def status_json(*args: object) -> dict[str, object]:
+    result = run_cli("status", "--json", *args)
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def states() -> dict[str, str]:
+    return {e["werkgeverscode"]: e["state"] for e in status_json()["employers"]}  # type: ignore[attr-defined,index]
+
+
+def employer(code: str) -> dict[str, object]:
+    (found,) = [e for e in status_json()["employers"] if e["werkgeverscode"] == code]  # type: ignore[attr-defined]
+    return found  # type: ignore[no-any-return]
+
+
+def process(path: Path, out: Path, *args: object) -> None:
+    result = run_cli("process", path, "-o", out, "--format", "html", *args)
+    assert result.exit_code == 0, result.output
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def three(make_workbook: WorkbookBuilder, tmp_path: Path) -> Path:
+    """Three werkgevers processed once: all `new`."""
+    path = make_workbook(numbered_rows(3))
+    process(path, tmp_path / "uit")
+    return path
+
+
+# --- where it lives -------------------------------------------------------------------------------------------
+
+
+def test_location_is_option_then_environment_then_the_user_data_folder(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    assert locate(str(tmp_path / "a.sqlite")).path == tmp_path / "a.sqlite"
+    assert locate(f"sqlite:///{tmp_path}/b.sqlite").path == tmp_path / "b.sqlite"
+    monkeypatch.setenv("ASR_BATCH_REGISTER", str(tmp_path / "c.sqlite"))
+    assert locate().path == tmp_path / "c.sqlite"
+    monkeypatch.delenv("ASR_BATCH_REGISTER")
+    assert locate().path == registry.default_path()
+    assert registry.default_path().name == "register.sqlite" and "asr-batch" in str(registry.default_path())
+
+
+def test_a_database_server_url_is_refused_for_now_without_its_password() -> None:
+    result = run_cli("status", "--register", "postgresql://klerk:geheimwachtwoord@db.kantoor/asr")
+    assert result.exit_code == 2
+    assert "postgresql" in result.stderr and "geheimwachtwoord" not in result.output and "***" in result.stderr
+
+
+def test_status_of_an_absent_register_is_empty_and_creates_nothing(private_register: Path) -> None:
+    data = status_json()
+    assert data == {"register": f"sqlite:///{private_register}", "employers": [],
+                    "counts": {"total": 0, "new": 0, "submitted": 0, "confirmed": 0, "changed": 0}}
+    text = run_cli("status")
+    assert text.exit_code == 0 and "Het register is leeg" in text.stdout
+    assert list(private_register.parent.iterdir()) == []
+
+
+def test_a_new_register_is_owner_only(three: Path, private_register: Path) -> None:
+    assert private_register.stat().st_mode & 0o777 == 0o600
+
+
+# --- process ------------------------------------------------------------------------------------------------
+
+
+def test_process_records_valid_rows_as_new_with_their_documents(make_workbook: WorkbookBuilder,
+                                                                 tmp_path: Path) -> None:
+    rows = [*numbered_rows(2), valid_row(werkgeverscode="0087", naam="Eendracht"), valid_row(werkgeverscode="x1")]
+    out = tmp_path / "uit"
+    result = run_cli("process", make_workbook(rows, name="maart.xlsx"), "-o", out, "--format", "html")
+    assert result.exit_code == 1  # the invalid row
+    data = status_json()
+    assert [e["werkgeverscode"] for e in data["employers"]] == ["0087", "1001", "1002"]  # type: ignore[index]
+    assert data["counts"] == {"total": 3, "new": 3, "submitted": 0, "confirmed": 0, "changed": 0}
+    first = employer("0087")
+    assert first["state"] == "new" and first["state_label"] == "nieuw" and first["naam"] == "Eendracht"
+    assert first["first_seen"] == first["last_seen"] == TODAY.isoformat()
+    assert first["source"] == {"file": "maart.xlsx", "row": 4}
+    assert first["submitted_on"] is first["confirmed_on"] is first["first_exchange"] is None
+    assert first["documents"] == [str(out / "aanmeldingen" / "0087-eendracht.html")]
+    rows_json = json.loads((out / "resultaat.json").read_text(encoding="utf-8"))["rows"]
+    assert [r.get("register_state") for r in rows_json] == ["new", "new", "new", None]
+    overview = (out / "overzicht.html").read_text(encoding="utf-8")
+    assert overview.count('data-register="new"') == 3 and "<th>Register</th>" in overview
+
+
+def test_no_register_leaves_it_alone(make_workbook: WorkbookBuilder, tmp_path: Path, private_register: Path) -> None:
+    out = tmp_path / "uit"
+    process(make_workbook(numbered_rows(2)), out, "--no-register")
+    assert not private_register.exists()
+    rows = json.loads((out / "resultaat.json").read_text(encoding="utf-8"))["rows"]
+    assert all("register_state" not in r for r in rows)
+    assert "<th>Register</th>" not in (out / "overzicht.html").read_text(encoding="utf-8")
+
+
+def test_only_pending_with_no_register_is_a_usage_error(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    result = run_cli("process", make_workbook(numbered_rows(1)), "-o", tmp_path / "uit", "--only-pending",
+                     "--no-register")
+    assert result.exit_code == 2 and "--only-pending" in result.stderr and not (tmp_path / "uit").exists()
+
+
+def test_only_pending_writes_documents_for_new_and_changed_only(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    """The monthly routine: submitted and confirmed werkgevers whose data stayed the same get no new document."""
+    path = make_workbook(numbered_rows(4))
+    process(path, tmp_path / "nov")
+    assert run_cli("mark", "submitted", "1001", "1002", "1003").exit_code == 0
+    assert run_cli("mark", "confirmed", "1003", "--first-exchange", "2026-12-15").exit_code == 0
+    changed = numbered_rows(4)
+    changed[1]["verloning"] = "4-wekelijks"  # 1002 changed after its submission
+    changed.append(valid_row(werkgeverscode="1005", naam="Nieuwkomer B.V."))
+    out = tmp_path / "dec"
+    result = run_cli("process", make_workbook(changed, name="december.xlsx"), "-o", out, "--format", "html",
+                     "--only-pending")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name.split("-")[0] for p in (out / "aanmeldingen").iterdir()) == ["1002", "1004", "1005"]
+    rows = json.loads((out / "resultaat.json").read_text(encoding="utf-8"))["rows"]
+    assert [(r["werkgeverscode"], r["register_state"], bool(r["documents"])) for r in rows] == [
+        ("1001", "submitted", False), ("1002", "changed", True), ("1003", "confirmed", False),
+        ("1004", "new", True), ("1005", "new", True)]
+    assert "2 werkgever(s) al aangemeld of bevestigd" in result.stderr
+    assert states() == {"1001": "submitted", "1002": "changed", "1003": "confirmed", "1004": "new", "1005": "new"}
+
+
+# --- state transitions ----------------------------------------------------------------------------------------
+
+
+def test_submitted_then_changed_then_submitted_again(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    process(make_workbook(numbered_rows(1)), tmp_path / "a")
+    run_cli("mark", "submitted", "1001", "--on", "2026-11-03")
+    assert states() == {"1001": "submitted"}
+    process(make_workbook(numbered_rows(1, dertiende_maand="Nee"), name="b.xlsx"), tmp_path / "b")
+    assert states() == {"1001": "changed"}
+    run_cli("mark", "submitted", "1001")
+    assert states() == {"1001": "submitted"} and employer("1001")["submitted_on"] == TODAY.isoformat()
+
+
+def test_data_that_changes_back_is_submitted_again(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    """A -> submitted -> B (changed) -> A: the register compares with the data at the submission."""
+    first = make_workbook(numbered_rows(1))
+    process(first, tmp_path / "a")
+    run_cli("mark", "submitted", "1001")
+    process(make_workbook(numbered_rows(1, verloning="4-wekelijks"), name="b.xlsx"), tmp_path / "b")
+    assert states() == {"1001": "changed"}
+    process(first, tmp_path / "c")
+    assert states() == {"1001": "submitted"}
+
+
+def test_a_new_client_secret_marks_every_werkgever_that_uses_it_changed(make_workbook: WorkbookBuilder,
+                                                                          tmp_path: Path) -> None:
+    process(make_workbook(numbered_rows(3)), tmp_path / "a")
+    run_cli("mark", "submitted", "1001", "1002")
+    new_office = {**DEFAULT_OFFICE, "client_secret": "Vernieuwd-Geheim-77aa66"}
+    process(make_workbook(numbered_rows(3), name="b.xlsx", office=new_office), tmp_path / "b")
+    assert states() == {"1001": "changed", "1002": "changed", "1003": "new"}
+
+
+def test_a_new_name_alone_changes_nothing_a_s_r_needs(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    process(make_workbook(numbered_rows(1)), tmp_path / "a")
+    run_cli("mark", "submitted", "1001")
+    process(make_workbook(numbered_rows(1, naam="Nieuwe Naam B.V."), name="b.xlsx"), tmp_path / "b")
+    assert states() == {"1001": "submitted"} and employer("1001")["naam"] == "Nieuwe Naam B.V."
+
+
+def test_confirming_without_submitting_counts_as_submitted_that_day(three: Path) -> None:
+    result = run_cli("mark", "confirmed", "1002", "--first-exchange", "15-12-2026", "--on", "20-11-2026")
+    assert result.exit_code == 0, result.output
+    found = employer("1002")
+    assert (found["state"], found["submitted_on"], found["confirmed_on"], found["first_exchange"]) == (
+        "confirmed", "2026-11-20", "2026-11-20", "2026-12-15")
+
+
+def test_submitting_a_confirmed_werkgever_keeps_the_confirmation_dates(three: Path) -> None:
+    run_cli("mark", "submitted", "1001", "--on", "2026-11-01")
+    run_cli("mark", "confirmed", "1001", "--on", "2026-11-10", "--first-exchange", "2026-12-01")
+    run_cli("mark", "submitted", "1001", "--on", "2026-11-20")
+    found = employer("1001")
+    assert (found["state"], found["submitted_on"], found["confirmed_on"], found["first_exchange"]) == (
+        "submitted", "2026-11-20", "2026-11-10", "2026-12-01")
+
+
+def test_a_confirmed_werkgever_whose_data_changes_back_is_confirmed_again(make_workbook: WorkbookBuilder,
+                                                                          tmp_path: Path) -> None:
+    first = make_workbook(numbered_rows(1))
+    process(first, tmp_path / "a")
+    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    process(make_workbook(numbered_rows(1, dga="Ja", dga_naam="A. B", dga_medewerkersnummer="7"), name="b.xlsx"),
+            tmp_path / "b")
+    assert states() == {"1001": "changed"}
+    process(first, tmp_path / "c")
+    assert states() == {"1001": "confirmed"}
+
+
+# --- mark and forget: all or nothing ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("mark", "submitted", "1001", "9999"), "9999"),
+        (("mark", "submitted", "1001", "--on", "31-02-2026"), "31-02-2026"),
+        (("mark", "submitted", "1001", "--on", "gisteren"), "gisteren"),
+        (("mark", "confirmed", "1001"), "--first-exchange"),
+        (("mark", "confirmed", "1001", "--first-exchange", "2026-13-01"), "2026-13-01"),
+        (("mark", "submitted", "1001", "--first-exchange", "2026-12-01"), "--first-exchange"),
+        (("forget", "1001", "9999"), "9999"),
+    ],
+)
+def test_a_refused_mark_or_forget_changes_nothing(three: Path, private_register: Path, args: tuple[str, ...],
+                                                   message: str) -> None:
+    before = sha(private_register)
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Oplossing:" in result.stderr and "Traceback" not in result.output
+    assert sha(private_register) == before
+
+
+def test_an_unknown_code_without_its_leading_zeros_gets_a_hint(make_workbook: WorkbookBuilder,
+                                                                tmp_path: Path) -> None:
+    process(make_workbook([valid_row(werkgeverscode="0087")]), tmp_path / "uit")
+    result = run_cli("mark", "submitted", "87")
+    assert result.exit_code == 2 and "87 (bedoelt u 0087?)" in result.stderr
+
+
+def test_mark_without_a_register_says_to_process_first(private_register: Path) -> None:
+    result = run_cli("mark", "submitted", "1001")
+    assert result.exit_code == 2 and "asr-batch process" in result.stderr and not private_register.exists()
+
+
+def test_forget_removes_the_werkgever_and_the_event_log_keeps_it(three: Path, private_register: Path) -> None:
+    result = run_cli("forget", "1002")
+    assert result.exit_code == 0, result.output
+    assert states() == {"1001": "new", "1003": "new"}
+    with sqlite3.connect(private_register) as db:
+        events = db.execute("select werkgeverscode, event from events where werkgeverscode = '1002'").fetchall()
+    assert ("1002", "new") in events and ("1002", "forgotten") in events
+
+
+def test_every_change_is_in_the_event_log_with_who_and_when(three: Path, private_register: Path) -> None:
+    run_cli("mark", "submitted", "1001")
+    with sqlite3.connect(private_register) as db:
+        rows = db.execute("select at, user, event, detail from events where werkgeverscode = '1001' "
+                          "order by id").fetchall()
+    assert [r[2] for r in rows] == ["new", "seen", "documents", "submitted"]
+    assert all(r[0].startswith(TODAY.isoformat()) and r[1] for r in rows)
+
+
+# --- status ---------------------------------------------------------------------------------------------------
+
+
+def test_status_counts_the_whole_register_and_filters_the_list(three: Path) -> None:
+    run_cli("mark", "submitted", "1002", "--on", (TODAY - timedelta(days=9)).isoformat())
+    data = status_json("--state", "submitted")
+    assert data["counts"] == {"total": 3, "new": 2, "submitted": 1, "confirmed": 0, "changed": 0}
+    assert [e["werkgeverscode"] for e in data["employers"]] == ["1002"]  # type: ignore[index]
+    text = run_cli("status")
+    assert text.exit_code == 0
+    assert "3 werkgevers in het register: 2 nieuw, 1 aangemeld, 0 bevestigd, 0 gewijzigd" in text.stdout
+    line = next(line for line in text.stdout.splitlines() if line.startswith("1002"))
+    assert "aangemeld" in line and " 9" in line  # days waiting
+
+
+def test_status_lists_only_documents_that_still_exist(three: Path, tmp_path: Path) -> None:
+    document = tmp_path / "uit" / "aanmeldingen" / "1001-werkgever-1001.html"
+    assert employer("1001")["documents"] == [str(document)]
+    document.unlink()
+    assert employer("1001")["documents"] == []
+
+
+def test_status_xlsx_is_plain_text_and_owner_only(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    process(make_workbook([valid_row(naam="@SUM(1+1) Bakkerij")]), tmp_path / "uit")
+    target = tmp_path / "register.xlsx"
+    result = run_cli("status", "--xlsx", target)
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_mode & 0o777 == 0o600
+    sheet = openpyxl.load_workbook(target)["Register"]
+    assert [c.value for c in sheet[1]][:3] == ["Werkgeverscode", "Naam werkgever", "Status"]
+    name = sheet["B2"]
+    assert name.value == "@SUM(1+1) Bakkerij" and name.data_type == "s" and name.quotePrefix
+    assert [c.value for c in sheet[2]][2] == "nieuw"
+
+
+# --- purge ----------------------------------------------------------------------------------------------------
+
+
+def test_purge_deletes_the_documents_of_confirmed_werkgevers_only(make_workbook: WorkbookBuilder,
+                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "uit"
+    run_cli("process", make_workbook(numbered_rows(3)), "-o", out)  # HTML and PDF
+    run_cli("mark", "confirmed", "1001", "1003", "--first-exchange", "2026-12-15")
+    dry = run_cli("purge", "--dry-run")
+    assert dry.exit_code == 0 and "4 document(en) te verwijderen" in dry.stderr
+    assert len(list((out / "aanmeldingen").iterdir())) == 6
+    done = run_cli("purge")
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in (out / "aanmeldingen").iterdir()) == [
+        "1002-werkgever-1002.html", "1002-werkgever-1002.pdf"]
+    assert done.stdout.count("(verwijderd)") == 4 and "4 document(en) verwijderd" in done.stderr
+    assert employer("1001")["documents"] == [] and employer("1001")["state"] == "confirmed"
+    again = run_cli("purge")
+    assert again.exit_code == 0 and "0 document(en) verwijderd" in again.stderr
+
+
+def test_purge_leaves_a_document_that_left_the_output_folder(three: Path, tmp_path: Path) -> None:
+    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    (tmp_path / "uit" / ".asr-batch-uitvoer").unlink()
+    (tmp_path / "uit" / "resultaat.json").unlink()  # no longer recognisably an asr-batch output folder
+    result = run_cli("purge")
+    assert result.exit_code == 0 and "overgeslagen" in result.stdout
+    assert (tmp_path / "uit" / "aanmeldingen" / "1001-werkgever-1001.html").exists()
+
+
+# --- what it never holds ------------------------------------------------------------------------------------
+
+
+def test_the_register_file_holds_no_secret_client_id_or_dga_data(make_workbook: WorkbookBuilder, tmp_path: Path,
+                                                                 private_register: Path) -> None:
+    rows = [valid_row(client_id=ROW_CLIENT_ID, client_secret=ROW_SECRET, dga="Ja", dga_naam=DGA_NAME,
+                      dga_medewerkersnummer=DGA_NUMBER)]
+    process(make_workbook(rows), tmp_path / "uit")
+    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    raw = private_register.read_bytes()
+    for forbidden in (ROW_CLIENT_ID, ROW_SECRET, SECRET, DGA_NAME, DGA_NUMBER, "Dgaïsma"):
+        for encoding in ("utf-8", "utf-16-le"):
+            assert forbidden.encode(encoding) not in raw, forbidden
+
+
+# --- faults ---------------------------------------------------------------------------------------------------
+
+
+def test_a_file_that_is_not_a_register_is_refused_and_left_alone(make_workbook: WorkbookBuilder, tmp_path: Path,
+                                                                 private_register: Path) -> None:
+    private_register.write_bytes(b"Dit is een notitie, geen database.\n" * 20)
+    before = sha(private_register)
+    for args in (("status",), ("mark", "submitted", "1001"),
+                 ("process", make_workbook(numbered_rows(1)), "-o", tmp_path / "uit")):
+        result = run_cli(*args)
+        assert result.exit_code == 2, args
+        assert "geen asr-batch-register" in result.stderr and "Traceback" not in result.output
+    assert sha(private_register) == before and not (tmp_path / "uit").exists()
+
+
+def test_another_sqlite_database_is_refused_and_left_alone(private_register: Path) -> None:
+    with sqlite3.connect(private_register) as db:
+        db.execute("create table klanten (naam text)")
+    before = sha(private_register)
+    result = run_cli("status")
+    assert result.exit_code == 2 and "geen asr-batch-register" in result.stderr
+    assert sha(private_register) == before
+
+
+def test_a_register_of_a_newer_version_is_refused_and_left_alone(three: Path, private_register: Path) -> None:
+    with sqlite3.connect(private_register) as db:
+        db.execute("update meta set value = '99' where key = 'schema_version'")
+    before = sha(private_register)
+    result = run_cli("status")
+    assert result.exit_code == 2 and "nieuwere versie" in result.stderr and "pip install --upgrade" in result.stderr
+    assert sha(private_register) == before
+
+
+def test_an_older_register_is_upgraded_in_place_after_a_copy(three: Path, private_register: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    before = private_register.read_bytes()
+
+    def add_a_column(conn: object) -> None:
+        conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(registry, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(registry.UPGRADES, 1, add_a_column)
+    assert states() == {"1001": "new", "1002": "new", "1003": "new"}
+    backup = private_register.with_name("register.sqlite.schema-1.bak")
+    assert backup.read_bytes() == before and backup.stat().st_mode & 0o777 == 0o600
+    with sqlite3.connect(private_register) as db:
+        assert db.execute("select value from meta where key = 'schema_version'").fetchone() == ("2",)
+        assert "notitie" in [c[1] for c in db.execute("pragma table_info(werkgevers)")]
+
+
+def test_a_locked_register_is_exit_2_after_the_timeout(three: Path, private_register: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "LOCK_TIMEOUT", 0.3)
+    holder = sqlite3.connect(private_register, isolation_level=None)
+    holder.execute("begin exclusive")
+    try:
+        result = run_cli("mark", "submitted", "1001")
+    finally:
+        holder.execute("rollback")
+        holder.close()
+    assert result.exit_code == 2 and "bezet" in result.stderr and "niets gewijzigd" in result.stderr
+    assert states()["1001"] == "new"
+
+
+def test_a_register_that_cannot_be_created_is_exit_2(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    blocker = tmp_path / "bestand"
+    blocker.write_text("x")
+    result = run_cli("process", make_workbook(numbered_rows(1)), "-o", tmp_path / "uit",
+                     "--register", blocker / "register.sqlite")
+    assert result.exit_code == 2 and "kan niet worden aangemaakt" in result.stderr
+    assert not (tmp_path / "uit").exists()
+
+
+def test_a_read_only_register_is_exit_2_and_unchanged(three: Path, private_register: Path) -> None:
+    before = sha(private_register)
+    read_only = f"sqlite:///file:{private_register}?mode=ro&uri=true"
+    assert status_json("--register", read_only)["counts"]["total"] == 3  # type: ignore[index]
+    result = run_cli("mark", "submitted", "1001", "--register", read_only)
+    assert result.exit_code == 2 and "alleen-lezen" in result.stderr
+    assert sha(private_register) == before
+
+
+def test_a_run_that_fails_at_the_swap_leaves_the_register_as_it_was(make_workbook: WorkbookBuilder, tmp_path: Path,
+                                                                     private_register: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    process(make_workbook(numbered_rows(1)), tmp_path / "a")
+    before = status_json()
+
+    def swap_fails(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("batch.pipeline.swap_in", swap_fails)
+    result = run_cli("process", make_workbook(numbered_rows(3), name="b.xlsx"), "-o", tmp_path / "b",
+                     "--format", "html")
+    assert result.exit_code == 2 and "No space left" in result.stderr
+    assert status_json() == before
+
+
+def test_an_interrupted_process_leaves_the_register_as_it_was(make_workbook: WorkbookBuilder, tmp_path: Path,
+                                                              private_register: Path) -> None:
+    """A real process, stopped with SIGTERM while it makes its documents."""
+    process(make_workbook(numbered_rows(1)), tmp_path / "a")
+    before = sha(private_register)
+    source = make_workbook(numbered_rows(400), name="groot.xlsx")
+    proc = subprocess.Popen([*AS_INSTALLED, "process", str(source), "-o", str(tmp_path / "b"), "--format", "pdf",
+                             "-j", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(tmp_path.glob(".b.*.bezig/aanmeldingen/*.pdf")):
+        time.sleep(0.05)
+    proc.terminate()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert sha(private_register) == before
+
+
+# --- two clerks at once -----------------------------------------------------------------------------------
+
+
+def test_commands_at_once_all_land(make_workbook: WorkbookBuilder, tmp_path: Path, private_register: Path) -> None:
+    """Four real processes mark different werkgevers while a fifth processes a workbook: nothing is lost."""
+    process(make_workbook(numbered_rows(8)), tmp_path / "a")
+    source = make_workbook(numbered_rows(12), name="later.xlsx")
+    commands = [[*AS_INSTALLED, "mark", "submitted", f"{1001 + 2 * i}", f"{1002 + 2 * i}"] for i in range(4)]
+    commands.append([*AS_INSTALLED, "process", str(source), "-o", str(tmp_path / "b"), "--format", "html"])
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+    found = states()
+    assert [found[str(code)] for code in range(1001, 1009)] == ["submitted"] * 8
+    assert [found[str(code)] for code in range(1009, 1013)] == ["new"] * 4
+    with sqlite3.connect(private_register) as db:
+        submitted = db.execute("select count(*) from events where event = 'submitted'").fetchone()[0]
+    assert submitted == 8
+
+
+def test_open_register_reads_without_creating(tmp_path: Path) -> None:
+    location = Location(locate(str(tmp_path / "nieuw.sqlite")).url, tmp_path / "nieuw.sqlite")
+    assert open_register(location, create=False) is None and not (tmp_path / "nieuw.sqlite").exists()
+    assert os.listdir(tmp_path) == []
