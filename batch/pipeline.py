@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from batch.normalise import Draft
-    from batch.register import Location, Register
+    from batch.register import Location, Plan, Register
 
 
 @dataclass(frozen=True)
@@ -97,16 +97,22 @@ def _write(env: Environment, draft: Draft, register: Register | None, source: Pa
            options: Options, progress: Progress) -> Result:
     from batch.register import PENDING
 
-    # What the register will say of each werkgever that looks valid: known before the documents start, so that
-    # --only-pending can leave out the others from the first document on.
-    planned = register.plan(r for r in draft.result.rows if r.status == "valid") if register else {}
-    codes = frozenset(code for code, state in planned.items() if state in PENDING) if options.only_pending else None
+    def read_register() -> Plan | None:
+        """What the register will say of each werkgever that looks valid (reads only)."""
+        return register.plan(r for r in draft.result.rows if r.status == "valid") if register else None
+
+    # With --only-pending the documents depend on the register: read it first. Otherwise it is read while the
+    # first documents are made.
+    plan = read_register() if options.only_pending else None
+    codes = frozenset(code for code, state in plan.states.items() if state in PENDING) if plan else None
     with staging_folder(target) as staging:
         docs = staging / DOCUMENTS_DIR
         docs.mkdir(mode=DIR_MODE)
         job = DocumentJob(draft.result, docs, options.formats, options.mask_secrets, options.templates_dir, codes)
         with Documents(job, jobs=options.jobs or default_jobs(), env=env) as documents:
             documents.start_early()  # before pandas and pandera load: the documents overlap with the rules
+            plan = plan or read_register()
+            planned = plan.states if plan else {}
             with signals.deferred():  # not cut halfway: numpy cannot be imported again after that
                 from batch.validate import judge
 
@@ -115,10 +121,10 @@ def _write(env: Environment, draft: Draft, register: Register | None, source: Pa
                 row.register_state = planned.get(row.werkgeverscode or "") if row.status == "valid" else None
             plan_documents(result, options.formats, codes)
             documents.finish(progress, meanwhile=lambda: _write_reports(env, result, source, staging, foreign))
-        if register is None:
+        if register is None or plan is None:
             swap_in(staging, target, foreign)
         else:
-            register.record(result, target / DOCUMENTS_DIR, then=lambda: swap_in(staging, target, foreign))
+            register.record(result, plan, target / DOCUMENTS_DIR, then=lambda: swap_in(staging, target, foreign))
     return result
 
 

@@ -278,8 +278,11 @@ def test_every_change_is_in_the_event_log_with_who_and_when(three: Path, private
     with sqlite3.connect(private_register) as db:
         rows = db.execute("select at, user, event, detail from events where werkgeverscode = '1001' "
                           "order by id").fetchall()
-    assert [r[2] for r in rows] == ["new", "seen", "documents", "submitted"]
+    assert [r[2] for r in rows] == ["new", "submitted"]
     assert all(r[0].startswith(TODAY.isoformat()) and r[1] for r in rows)
+    with sqlite3.connect(private_register) as db:
+        (run,) = db.execute("select event, detail from events where werkgeverscode is null and event = 'seen'")
+    assert run[1].startswith("werkgevers.xlsx: 3 geldige werkgevers; documenten voor 3 in ")
 
 
 # --- status ---------------------------------------------------------------------------------------------------
@@ -502,3 +505,21 @@ def test_open_register_reads_without_creating(tmp_path: Path) -> None:
     location = Location(locate(str(tmp_path / "nieuw.sqlite")).url, tmp_path / "nieuw.sqlite")
     assert open_register(location, create=False) is None and not (tmp_path / "nieuw.sqlite").exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_a_mark_between_reading_and_recording_is_not_lost(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    """process reads the register before its documents and records after them; a clerk may mark in between."""
+    from batch.pipeline import check
+
+    process(make_workbook(numbered_rows(2)), tmp_path / "a")
+    result = check(make_workbook(numbered_rows(2), name="b.xlsx"))
+    opened = open_register(locate(), create=False)
+    assert opened is not None
+    try:
+        plan = opened.plan(r for r in result.rows if r.status == "valid")
+        assert plan.states == {"1001": "new", "1002": "new"}
+        assert run_cli("mark", "submitted", "1001").exit_code == 0  # another clerk, meanwhile
+        assert opened.record(result, plan, tmp_path / "b" / "aanmeldingen") == {"1001": "submitted", "1002": "new"}
+    finally:
+        opened.close()
+    assert states() == {"1001": "submitted", "1002": "new"}
