@@ -26,6 +26,15 @@ from batch.redact import forget_all
 settings.register_profile("asr-batch", max_examples=150, deadline=None)
 settings.load_profile("asr-batch")
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module- and session-scoped fixtures run before any test's own fixtures: they, too, get a register of their
+    own (one for the session), never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASR_BATCH_REGISTER", str(tmp_path_factory.mktemp("register-session") / "register.sqlite"))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def private_register(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets a register of its own, never the user's (and outside the test's tmp_path, which tests
