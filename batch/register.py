@@ -452,10 +452,9 @@ def _changes(result: Result, fingerprints: dict[str, str], known: dict[str, dict
     changes = _Changes(date.today())
     at, user, source = _now(), _user(), result.input.file
     prefix = str(documents_folder.parent) + os.sep
-    valid = [row for row in result.rows if row.status == "valid" and row.werkgeverscode in fingerprints]
-    for row in valid:
-        code = row.werkgeverscode
-        assert code is not None  # for mypy: in the plan
+    valid = [(row, row.werkgeverscode) for row in result.rows
+             if row.status == "valid" and row.werkgeverscode and row.werkgeverscode in fingerprints]
+    for row, code in valid:
         digest = fingerprints[code]
         before = known.get(code)
         state = changes.states[code] = state_after_seeing(before, digest)
@@ -476,7 +475,7 @@ def _changes(result: Result, fingerprints: dict[str, str], known: dict[str, dict
             path = prefix + document.replace("/", os.sep)
             if (code, path) not in have:
                 changes.documents.append({"werkgeverscode": code, "path": path})
-    written = sum(1 for row in valid if row.documents)
+    written = sum(1 for row, _ in valid if row.documents)
     changes.events.append(_event(at, user, None, "seen", f"{source}: {len(valid)} geldige werkgevers; documenten "
                                                        f"voor {written} in {documents_folder}"))
     return changes

@@ -60,8 +60,7 @@ def write_status_workbook(status: Status, path: Path, today: date, state: str | 
     from batch.annotate import HEADER_FILL, write_text
 
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None  # a new workbook has one sheet
+    ws = wb.worksheets[0]
     ws.title = "Register"
     for column, (header, width) in enumerate(zip(COLUMNS, WIDTHS, strict=True), 1):
         cell = ws.cell(1, column)
