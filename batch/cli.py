@@ -229,6 +229,18 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
     return result.exit_code
 
 
+def _state(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A register state by its code or its Dutch label."""
+    if value is None:
+        return None
+    by_label = {label: code for code, label in REGISTER_STATES.items()}
+    chosen = value.strip().lower()
+    if chosen in REGISTER_STATES or chosen in by_label:
+        return by_label.get(chosen, chosen)
+    choices = ", ".join(f"{code} ({label})" for code, label in REGISTER_STATES.items())
+    raise click.BadParameter(f"kies {choices}, niet '{value}'.")
+
+
 def _open_for_reading(location: str | None) -> tuple[Any, Any]:
     from batch.register import Status, locate, open_register
 
@@ -244,13 +256,15 @@ def _open_for_reading(location: str | None) -> tuple[Any, Any]:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Druk het register af als JSON.")
-@click.option("--state", type=click.Choice(list(REGISTER_STATES)), default=None,
-              help="Toon alleen werkgevers met deze status (de tellingen blijven over het hele register).")
-@click.option("--xlsx", "xlsx", type=click.Path(path_type=Path, dir_okay=False), default=None,
+@click.option("--state", default=None, callback=_state, metavar="STATUS",
+              help="Toon alleen werkgevers met deze status: new (nieuw), submitted (aangemeld), confirmed "
+                   "(bevestigd) of changed (gewijzigd). De tellingen blijven over het hele register.")
+@click.option("--xlsx", "xlsx", type=click.Path(path_type=Path), default=None,
               help="Schrijf dezelfde tabel ook als werkmap (voor het eigen archief).")
+@click.option("--force", is_flag=True, help="Overschrijf een bestaande werkmap bij --xlsx.")
 @register_option
 @_guarded
-def status(as_json: bool, state: str | None, xlsx: Path | None, register: str | None) -> int:
+def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, register: str | None) -> int:
     """Toon waar elke werkgever staat: nieuw, aangemeld (stap 2), bevestigd (stap 3) of gewijzigd.
 
     Voorbeeld: asr-batch status --state submitted
@@ -259,6 +273,8 @@ def status(as_json: bool, state: str | None, xlsx: Path | None, register: str | 
 
     from batch.status_report import format_status, write_status_workbook
 
+    if xlsx is not None and xlsx.exists() and not force:
+        raise UnusableInput(f"'{xlsx}' bestaat al.", "Kies een andere naam, of gebruik --force om het te vervangen.")
     _, report = _open_for_reading(register)
     today = datetime.date.today()
     if xlsx is not None:
@@ -302,6 +318,9 @@ def mark(state: str, codes: tuple[str, ...], on: str | None, first_exchange: str
     from batch.register import STATES, parse_date
 
     day = parse_date(on, "--on") if on else datetime.date.today()
+    if day > datetime.date.today():
+        raise UnusableInput(f"De datum bij --on ({day:%d-%m-%Y}) ligt in de toekomst. Er is niets gewijzigd.",
+                            "Geef de dag waarop het gebeurde, of laat --on weg voor vandaag.")
     opened = _open_for_writing(register)
     try:
         if state == "confirmed":
@@ -331,10 +350,15 @@ def forget(codes: tuple[str, ...], register: str | None) -> int:
     """
     opened = _open_for_writing(register)
     try:
-        done = opened.forget(codes)
+        done, left = opened.forget(codes)
     finally:
         opened.close()
     click.echo(f"{len(done)} werkgever(s) uit het register gehaald: {', '.join(done)}", err=True)
+    if left:
+        click.echo("Let op: deze documenten bestaan nog en bevatten het Client Secret; purge vindt ze niet meer. "
+                   "Verwijder ze zelf als ze niet meer nodig zijn:", err=True)
+        for path in left:
+            click.echo(f"  {path}", err=True)
     return 0
 
 

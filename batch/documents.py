@@ -58,7 +58,11 @@ class DocumentJob:
     codes: frozenset[str] | None = None  # only these werkgevers get documents (--only-pending); None: all
 
     def wants(self, row: RowResult) -> bool:
-        return row.status == "valid" and (self.codes is None or row.werkgeverscode in self.codes)
+        return _wanted(row, self.codes)
+
+
+def _wanted(row: RowResult, codes: frozenset[str] | None) -> bool:
+    return row.status == "valid" and (codes is None or row.werkgeverscode in codes)
 
 
 def document_paths(row: RowResult, formats: Collection[str]) -> list[str]:
@@ -74,7 +78,7 @@ def plan_documents(result: Result, formats: tuple[str, ...], codes: frozenset[st
     reports can link to them while they are being made. Returns the indices of those rows."""
     indices = []
     for index, row in enumerate(result.rows):
-        if row.status == "valid" and (codes is None or row.werkgeverscode in codes):
+        if _wanted(row, codes):
             row.documents = document_paths(row, formats)
             indices.append(index)
     return indices

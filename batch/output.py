@@ -127,7 +127,9 @@ def _swap(staging: Path, target: Path, foreign: bool) -> None:
 
 
 def holds_our_document(path: Path) -> bool:
-    """Whether `path` is a registration document inside an asr-batch output folder (for `purge`)."""
+    """Whether `path` is a registration document in an asr-batch output folder (for `purge`): a file in its
+    aanmeldingen/ folder, beside the marker that only asr-batch's own output folders hold, and neither the file nor
+    that folder a symbolic link (one could lead the deletion elsewhere)."""
     folder = path.parent
-    return (folder.name == DOCUMENTS_DIR and not path.is_symlink()
-            and ((folder.parent / MARKER).is_file() or (folder.parent / RESULT_FILE).is_file()))
+    return (folder.name == DOCUMENTS_DIR and not path.is_symlink() and not folder.is_symlink()
+            and path.is_file() and (folder.parent / MARKER).is_file())

@@ -69,10 +69,10 @@ def process(source: Path, target: Path, options: Options, *, progress: Progress 
         from batch.pdf import check_template
 
         check_template(options.templates_dir)
+    draft = normalise(read_table(source))
+    foreign = check_target(target, source, options.force)
     register = _open_register(options)  # an unusable register, too, fails before anything is written
     try:
-        draft = normalise(read_table(source))
-        foreign = check_target(target, source, options.force)
         try:
             return _write(env, draft, register, source, target, foreign, options, progress)
         except OSError as exc:  # a folder we may not write in, a full disk

@@ -104,7 +104,8 @@ def locate(given: str | None = None) -> Location:
         return Location(URL.create("sqlite", database=str(path)), path)
     try:
         url = make_url(value)
-    except sa.exc.ArgumentError:
+        url.get_backend_name()
+    except (sa.exc.ArgumentError, ValueError):
         raise UnusableInput(f"'{_without_password(value)}' is geen geldig adres van een register.",
                             "Geef een bestandspad (register.sqlite) of een adres als sqlite:///pad/register.sqlite."
                             ) from None
@@ -115,7 +116,10 @@ def locate(given: str | None = None) -> Location:
             "Gebruik een SQLite-bestand: --register pad/register.sqlite.")
     if not url.database or url.database == ":memory:":
         raise UnusableInput("Een register in het geheugen blijft niet bewaard.", "Geef een bestandspad.")
-    if url.database.startswith("file:"):  # an SQLite URI (with uri=true), such as file:/pad/register.sqlite
+    if url.database.startswith("file:"):  # an SQLite URI, such as file:/pad/register.sqlite?mode=ro&uri=true
+        if url.query.get("uri") != "true":
+            raise UnusableInput(f"'{url.render_as_string(hide_password=True)}' is een SQLite-URI zonder uri=true.",
+                                "Voeg ?uri=true toe, of geef gewoon het pad van het bestand.")
         return Location(url, Path(url.database.removeprefix("file:")).expanduser().absolute())
     path = Path(url.database).expanduser().absolute()
     return Location(url.set(database=str(path)), path)
@@ -250,9 +254,13 @@ def _fault(location: Location, exc: BaseException) -> UnusableInput:
                              "Geef uzelf schrijfrechten, of kies met --register een andere plek; er is niets "
                              "gewijzigd.")
     if "not a database" in text or "malformed" in text or "no such table" in text:
-        return UnusableInput(f"{where} is geen asr-batch-register of is beschadigd.",
-                             "Zet een reservekopie terug of kies met --register een ander bestand; asr-batch laat "
-                             "dit bestand ongemoeid.")
+        return UnusableInput(f"{where} is geen asr-batch-register (een ander soort bestand, of beschadigd).",
+                             "Controleer het pad bij --register of ASR_BATCH_REGISTER. Was het wel het register, "
+                             "zet dan een reservekopie terug. asr-batch laat dit bestand ongemoeid.")
+    if "unable to open" in text:
+        return UnusableInput(f"{where} kan niet worden geopend: het pad is een map, of de map bestaat niet.",
+                             "Geef bij --register (of ASR_BATCH_REGISTER) het pad van een bestand, zoals "
+                             "register.sqlite.")
     return UnusableInput(f"{where} kan niet worden gebruikt ({type(exc).__name__}).",
                          "Controleer het pad met --register; er is niets gewijzigd.")
 
@@ -267,8 +275,10 @@ def _engine(location: Location) -> Engine:
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         # A write takes the lock when it starts: two writers then wait for each other instead of one failing
-        # when it turns its read into a write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("write") else "BEGIN")
+        # when it turns its read into a write. EXCLUSIVE also waits for the readers to finish, so that the commit
+        # after the swap of an output folder cannot be kept waiting by one (process, below).
+        lock = connection.info.get("write")
+        connection.exec_driver_sql(f"BEGIN {lock}" if lock in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")
 
     return engine
 
@@ -282,10 +292,10 @@ class Register:
         self.key = key
 
     @contextlib.contextmanager
-    def _connection(self, *, write: bool) -> Iterator[Connection]:
+    def _connection(self, *, write: bool, exclusive: bool = False) -> Iterator[Connection]:
         try:
             with self._engine.connect() as conn:
-                conn.info["write"] = write
+                conn.info["write"] = "EXCLUSIVE" if exclusive else "IMMEDIATE" if write else None
                 with conn.begin():
                     yield conn
                     if write:
@@ -337,7 +347,7 @@ class Register:
         written meanwhile (a clerk marking), they are worked out again on what the register holds now, inside
         the transaction. Returns the states."""
         changes = _changes(result, plan.fingerprints, plan.known, plan.documents, documents_folder)
-        with self._connection(write=True) as conn:
+        with self._connection(write=True, exclusive=True) as conn:
             if _generation(conn) != plan.generation:
                 changes = _changes(result, plan.fingerprints, self._known(conn), _documents(conn), documents_folder)
             if changes.inserts:
@@ -395,24 +405,27 @@ class Register:
             conn.execute(sa.insert(events_table), [_event(at, user, code, event, detail) for code in chosen])
         return chosen
 
-    def forget(self, codes: Sequence[str]) -> list[str]:
-        """Remove werkgevers (the event log keeps that it happened): all or nothing."""
+    def forget(self, codes: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Remove werkgevers (the event log keeps that it happened): all or nothing. Returns the codes, and the
+        documents asr-batch wrote for them that still exist: they hold the Client Secret, and no `purge` will
+        find them any more."""
         at, user = _now(), _user()
         with self._connection(write=True) as conn:
             self._require(conn, codes)
             chosen = sorted(dict.fromkeys(codes), key=sort_key)
+            left = sorted(path for code, path in _documents(conn) if code in chosen and os.path.isfile(path))
             conn.execute(sa.delete(documents_table).where(documents_table.c.werkgeverscode.in_(chosen)))
             conn.execute(sa.delete(werkgevers_table).where(werkgevers_table.c.werkgeverscode.in_(chosen)))
             conn.execute(sa.insert(events_table), [_event(at, user, code, "forgotten", "uit het register gehaald")
                                                    for code in chosen])
-        return chosen
+        return chosen, left
 
     def purge(self, *, dry_run: bool = False, is_ours: Callable[[Path], bool]) -> list[Purged]:
         """Delete the documents of every confirmed werkgever that still sit in an asr-batch output folder
-        (`is_ours`). Lists what it deleted, or with `dry_run` what it would delete."""
+        (`is_ours`). Lists what it deleted, or with `dry_run` what it would delete (and changes nothing)."""
         at, user = _now(), _user()
         done: list[Purged] = []
-        with self._connection(write=True) as conn:
+        with self._connection(write=not dry_run) as conn:
             confirmed = [r.werkgeverscode for r in conn.execute(
                 sa.select(werkgevers_table.c.werkgeverscode).where(werkgevers_table.c.state == "confirmed"))]
             rows = conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)
@@ -424,10 +437,16 @@ class Register:
                         _forget_document(conn, code, path)
                     continue
                 if not is_ours(file):
-                    done.append(Purged(code, path, False, "staat niet (meer) in een uitvoermap van asr-batch"))
+                    done.append(Purged(code, path, False, "staat niet (meer) in een uitvoermap van asr-batch; het "
+                                                          "bevat het Client Secret: verwijder het zelf"))
                     continue
                 if not dry_run:
-                    file.unlink()
+                    try:
+                        file.unlink()
+                    except OSError as exc:  # open in another program (Windows), no rights
+                        done.append(Purged(code, path, False, f"kan niet worden verwijderd ({exc.strerror or exc}); "
+                                                              "sluit het en draai purge opnieuw"))
+                        continue
                     _forget_document(conn, code, path)
                     conn.execute(sa.insert(events_table), [_event(at, user, code, "deleted", path)])
                 done.append(Purged(code, path, True))
@@ -551,9 +570,9 @@ def _prepare(location: Location, engine: Engine, *, fresh: bool) -> bytes:
     """Check the schema version; create the tables of a new register, upgrade an older one (after a copy)."""
     try:
         with engine.connect() as conn:
-            conn.info["write"] = fresh
+            conn.info["write"] = "IMMEDIATE" if fresh else None
             with conn.begin():
-                tables = set(sa.inspect(conn).get_table_names())
+                tables = set(sa.inspect(conn).get_table_names())  # reading any table proves it is a database
                 if not tables and fresh:
                     metadata.create_all(conn)
                     conn.execute(sa.insert(meta_table), [
@@ -587,7 +606,7 @@ def _upgrade(location: Location, engine: Engine, version: int) -> None:
         raise UnusableInput(f"Het register '{location.shown}' heeft schema {version}, dat deze versie niet kan "
                             "bijwerken.", "Gebruik de versie van asr-batch die het maakte.")
     with engine.connect() as conn:
-        conn.info["write"] = True
+        conn.info["write"] = "EXCLUSIVE"
         with conn.begin():  # holds the write lock: no other command changes the file while it is copied
             if location.path is not None:
                 backup = location.path.with_name(f"{location.path.name}.schema-{version}.bak")

@@ -523,3 +523,121 @@ def test_a_mark_between_reading_and_recording_is_not_lost(make_workbook: Workboo
     finally:
         opened.close()
     assert states() == {"1001": "submitted", "1002": "new"}
+
+
+# --- found in review ------------------------------------------------------------------------------------------
+
+
+def test_a_reader_that_holds_the_register_stops_process_before_the_swap(make_workbook: WorkbookBuilder,
+                                                                        tmp_path: Path, private_register: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The output folder and the register change together or not at all, even when a reader (a database viewer
+    left open) would keep the commit waiting."""
+    out = tmp_path / "uit"
+    process(make_workbook(numbered_rows(1)), out)
+    before_output = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = sha(private_register)
+    monkeypatch.setattr(registry, "LOCK_TIMEOUT", 0.3)
+    reader = sqlite3.connect(private_register, isolation_level=None)
+    reader.execute("begin")
+    reader.execute("select count(*) from werkgevers").fetchone()
+    try:
+        result = run_cli("process", make_workbook(numbered_rows(2), name="b.xlsx"), "-o", out, "--format", "html")
+    finally:
+        reader.execute("rollback")
+        reader.close()
+    assert result.exit_code == 2 and "bezet" in result.stderr
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before_output
+    assert sha(private_register) == before
+
+
+def test_purge_reports_a_document_it_cannot_delete_and_keeps_it_on_the_list(three: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    run_cli("mark", "confirmed", "1001", "1002", "--first-exchange", "2026-12-15")
+    locked = tmp_path / "uit" / "aanmeldingen" / "1001-werkgever-1001.html"
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    result = run_cli("purge")
+    assert result.exit_code == 0, result.output
+    assert "kan niet worden verwijderd" in result.stdout and "1 document(en) verwijderd" in result.stderr
+    assert locked.exists() and employer("1001")["documents"] == [str(locked)]
+    assert employer("1002")["documents"] == []
+
+
+def test_purge_does_not_follow_a_symbolic_link_out_of_the_output_folder(three: Path, tmp_path: Path) -> None:
+    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    elsewhere = tmp_path / "elders" / "aanmeldingen"
+    elsewhere.mkdir(parents=True)
+    victim = elsewhere / "1001-werkgever-1001.html"
+    victim.write_text("iets anders", encoding="utf-8")
+    documents = tmp_path / "uit" / "aanmeldingen"
+    documents.rename(tmp_path / "weg")
+    documents.symlink_to(elsewhere, target_is_directory=True)
+    result = run_cli("purge")
+    assert result.exit_code == 0 and "overgeslagen" in result.stdout
+    assert victim.read_text(encoding="utf-8") == "iets anders"
+
+
+def test_purge_dry_run_changes_nothing(three: Path, private_register: Path) -> None:
+    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    before = sha(private_register)
+    result = run_cli("purge", "--dry-run")
+    assert result.exit_code == 0 and "1 document(en) te verwijderen" in result.stderr
+    assert sha(private_register) == before
+
+
+def test_forget_names_the_documents_it_leaves_behind(three: Path, tmp_path: Path) -> None:
+    result = run_cli("forget", "1001")
+    assert result.exit_code == 0
+    assert "Client Secret" in result.stderr and str(tmp_path / "uit" / "aanmeldingen" / "1001-werkgever-1001.html") in \
+        result.stderr
+
+
+def test_status_xlsx_does_not_overwrite_a_workbook_without_force(three: Path, tmp_path: Path) -> None:
+    target = tmp_path / "mijn-werkgevers.xlsx"
+    target.write_bytes(b"van het kantoor")
+    refused = run_cli("status", "--xlsx", target)
+    assert refused.exit_code == 2 and "--force" in refused.stderr and target.read_bytes() == b"van het kantoor"
+    assert run_cli("status", "--xlsx", target, "--force").exit_code == 0
+    assert openpyxl.load_workbook(target).sheetnames == ["Register"]
+
+
+@pytest.mark.parametrize("value", ["bevestigd", "confirmed", "Bevestigd"])
+def test_status_state_takes_the_dutch_label_too(three: Path, value: str) -> None:
+    run_cli("mark", "confirmed", "1002", "--first-exchange", "2026-12-15")
+    assert [e["werkgeverscode"] for e in status_json("--state", value)["employers"]] == ["1002"]  # type: ignore[index]
+
+
+def test_an_unknown_state_is_a_dutch_usage_error() -> None:
+    result = run_cli("status", "--state", "klaar")
+    assert result.exit_code == 2 and "bevestigd" in result.stderr and "not one of" not in result.stderr
+
+
+def test_a_malformed_url_is_a_dutch_exit_2() -> None:
+    result = run_cli("status", "--register", "postgresql://u:p@db:abc/reg")
+    assert result.exit_code == 2 and "onverwachte fout" not in result.stderr and "geen geldig adres" in result.stderr
+
+
+def test_a_date_in_the_future_is_refused(three: Path) -> None:
+    result = run_cli("mark", "submitted", "1001", "--on", (TODAY + timedelta(days=3)).isoformat())
+    assert result.exit_code == 2 and "toekomst" in result.stderr and states()["1001"] == "new"
+
+
+def test_process_of_a_missing_workbook_creates_no_register(tmp_path: Path, private_register: Path) -> None:
+    result = run_cli("process", tmp_path / "bestaat-niet.xlsx", "-o", tmp_path / "uit")
+    assert result.exit_code == 2 and not private_register.exists()
+
+
+def test_overview_says_why_a_werkgever_got_no_document(make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    path = make_workbook(numbered_rows(2))
+    process(path, tmp_path / "a")
+    run_cli("mark", "submitted", "1001")
+    process(path, tmp_path / "b", "--only-pending")
+    overview = (tmp_path / "b" / "overzicht.html").read_text(encoding="utf-8")
+    assert overview.count("geen nieuw document") == 1 and "al aangemeld: geen nieuw document" in overview
