@@ -124,7 +124,17 @@ def _write(env: Environment, draft: Draft, register: Register | None, source: Pa
         if register is None or plan is None:
             swap_in(staging, target, foreign)
         else:
-            register.record(result, plan, target / DOCUMENTS_DIR, then=lambda: swap_in(staging, target, foreign))
+            def swap(states: dict[str, str]) -> None:
+                # Another clerk may have marked a werkgever since the register was read: the reports say what
+                # the register will say.
+                if any(row.register_state != states.get(row.werkgeverscode or "") for row in result.rows
+                       if row.status == "valid"):
+                    for row in result.rows:
+                        row.register_state = states.get(row.werkgeverscode or "") if row.status == "valid" else None
+                    _write_reports(env, result, source, staging, foreign)
+                swap_in(staging, target, foreign)
+
+            register.record(result, plan, target / DOCUMENTS_DIR, then=swap)
     return result
 
 

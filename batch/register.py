@@ -340,12 +340,12 @@ class Register:
     # --- writing ------------------------------------------------------------------------------------------
 
     def record(self, result: Result, plan: Plan, documents_folder: Path,
-               then: Callable[[], None] = lambda: None) -> dict[str, str]:
-        """Record every valid row of a run and the documents written for it, then run `then` (the swap of the
-        output folder) inside the same transaction: if `then` fails, nothing is recorded. Only what changed is
-        written. The changes are worked out on the plan's reading of the register; should another command have
-        written meanwhile (a clerk marking), they are worked out again on what the register holds now, inside
-        the transaction. Returns the states."""
+               then: Callable[[dict[str, str]], None] = lambda states: None) -> dict[str, str]:
+        """Record every valid row of a run and the documents written for it, then run `then` with the states (the
+        swap of the output folder) inside the same transaction: if `then` fails, nothing is recorded. Only what
+        changed is written. The changes are worked out on the plan's reading of the register; should another
+        command have written meanwhile (a clerk marking), they are worked out again on what the register holds
+        now, inside the transaction. Returns the states."""
         changes = _changes(result, plan.fingerprints, plan.known, plan.documents, documents_folder)
         with self._connection(write=True, exclusive=True) as conn:
             if _generation(conn) != plan.generation:
@@ -362,7 +362,7 @@ class Register:
             if changes.documents:
                 conn.execute(sa.insert(documents_table), changes.documents)
             conn.execute(sa.insert(events_table), changes.events)
-            then()
+            then(changes.states)
         return changes.states
 
     def _require(self, conn: Connection, codes: Sequence[str]) -> dict[str, dict[str, Any]]:

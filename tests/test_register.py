@@ -641,3 +641,22 @@ def test_overview_says_why_a_werkgever_got_no_document(make_workbook: WorkbookBu
     process(path, tmp_path / "b", "--only-pending")
     overview = (tmp_path / "b" / "overzicht.html").read_text(encoding="utf-8")
     assert overview.count("geen nieuw document") == 1 and "al aangemeld: geen nieuw document" in overview
+
+
+def test_the_reports_say_what_the_register_says_after_a_mark_during_the_run(make_workbook: WorkbookBuilder,
+                                                                           tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = make_workbook(numbered_rows(2))
+    process(path, tmp_path / "a")
+    real = registry.Register.record
+
+    def mark_first(self: registry.Register, *args: object, **kwargs: object) -> dict[str, str]:
+        assert run_cli("mark", "submitted", "1001").exit_code == 0  # another clerk, while the documents are made
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry.Register, "record", mark_first)
+    out = tmp_path / "b"
+    process(path, out)
+    rows = json.loads((out / "resultaat.json").read_text(encoding="utf-8"))["rows"]
+    assert [r["register_state"] for r in rows] == ["submitted", "new"]
+    assert 'data-register="submitted"' in (out / "overzicht.html").read_text(encoding="utf-8")
