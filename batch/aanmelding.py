@@ -8,6 +8,7 @@ documents cannot drift apart: they carry the same values, in the same order.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -27,6 +28,15 @@ _STEP2_AFTER_DGAS = ("dertiende_maand", "verloning")
 _EXTRA_FIELDS = ("kvk_nummer", "loonheffingennummer", "opmerkingen")
 _OFFICE_PUBLIC = tuple(f for f in OFFICE_FIELDS if not f.secret and f.default_for is None)
 _MONOSPACED = frozenset({"client_id", "client_secret"})  # identifiers: set in a monospaced font
+# Whitespace that the two media would show differently: a tab, vertical tab, form feed and the Unicode line and
+# paragraph separators become a space; a carriage return a line break (both media show line breaks).
+_ODD_SPACE = re.compile(r"[\t\v\f\u2028\u2029]|\r\n?")
+
+
+def _same_in_both(value: Any) -> Any:
+    if not isinstance(value, str) or not _ODD_SPACE.search(value):
+        return value
+    return _ODD_SPACE.sub(lambda m: "\n" if m.group().startswith("\r") else " ", value)
 
 # The keys of document_data, which the templates may use (aanmelding.html also gets `medium`).
 DOCUMENT_KEYS = ("titel", "werkgever", "dgas", "gegevens", "aanvullend", "werkgever_gegevens", "kantoor",
@@ -104,13 +114,13 @@ def document_data(row: RowResult, result: Result, *, mask_secrets: bool,
     """Everything a registration document shows (the keys of DOCUMENT_KEYS). Holds the secret unless masked.
     `value`, when given, stands in for each of the row's own values (render.py passes a marker)."""
     constants = _run_constants(result)
-    record: dict[str, Any] = {f.key: row.record.get(f.key) for f in FIELDS}
+    record: dict[str, Any] = {f.key: _same_in_both(row.record.get(f.key)) for f in FIELDS}
     if mask_secrets:
         record["client_secret"] = mask_secret(record.get("client_secret"))
     naam: Any = record.get("naam") or ""
     titel: Any = f"Aanmelding a.s.r. salariskoppeling – {naam} ({record.get('werkgeverscode') or ''})"
     rij: Any = row.row
-    dgas = [{"naam": d.naam, "medewerkersnummer": d.medewerkersnummer} for d in _dgas(row)]
+    dgas = [{"naam": _same_in_both(d.naam), "medewerkersnummer": d.medewerkersnummer} for d in _dgas(row)]
     if value is not None:
         record = {key: value(v) for key, v in record.items()}
         naam, titel, rij = value(naam), value(titel), value(rij)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import json
+import multiprocessing
 import re
 import shutil
 import tempfile
@@ -28,12 +30,13 @@ import typst
 
 from batch.aanmelding import as_json
 from batch.errors import UnusableInput
-from batch.files import write_private
+from batch.files import DIR_MODE, write_private
 
 TEMPLATE = "aanmelding.typ"
 DATA = "aanmelding.json"
 
 _POSITION = re.compile(r"┌─ .*?:(\d+):\d+")
+_PACKAGE = re.compile(r'"@[A-Za-z0-9_-]+/')  # #import "@preview/naam:1.0.0"
 
 
 def _package_file(package: str, name: str) -> Path:
@@ -73,9 +76,17 @@ class Typesetter:
             self.close()
             raise UnusableInput(f"Het PDF-sjabloon '{template}' kan niet worden gelezen ({exc}).",
                                 "Sla het op als UTF-8-tekst, of haal het weg uit de sjablonenmap.") from None
+        if template != builtin_template() and _PACKAGE.search(source):
+            self.close()
+            raise UnusableInput(f"Het PDF-sjabloon '{template}' gebruikt een Typst-pakket (#import \"@...\").",
+                                "Een eigen sjabloon mag geen pakketten gebruiken: asr-batch haalt niets van internet "
+                                "en leest niets buiten het sjabloon. Neem wat u nodig hebt op in aanmelding.typ zelf.")
         write_private(self.folder / TEMPLATE, source)
+        # Packages come from empty private folders: none is read from the user's own Typst folders.
+        (self.folder / "pakketten").mkdir(mode=DIR_MODE)
         self._compiler = typst.Compiler(self.folder / TEMPLATE, root=self.folder, font_paths=_fonts(),
-                                        ignore_system_fonts=True)
+                                        ignore_system_fonts=True, package_path=self.folder / "pakketten",
+                                        package_cache_path=self.folder / "pakketten")
 
     def pdf(self, data: dict[str, Any], *, created: datetime, secrets: tuple[str | None, ...] = ()) -> bytes:
         """The PDF of one document. Raises UnusableInput naming the template's line when Typst fails."""
@@ -94,15 +105,16 @@ class Typesetter:
     def _error(self, exc: typst.TypstError, secrets: tuple[str | None, ...]) -> UnusableInput:
         message = str(getattr(exc, "message", "") or exc)
         for secret in secrets:
-            if secret:
-                message = message.replace(secret, "***")
+            if secret:  # as it is, and as Typst and JSON write it in a string
+                for form in (secret, secret.replace("\\", "\\\\").replace('"', '\\"'), json.dumps(secret)[1:-1]):
+                    message = message.replace(form, "***")
         found = _POSITION.search(str(getattr(exc, "diagnostic", "") or ""))
         place = f"'{self.template}'" + (f" op regel {found.group(1)}" if found else "")
         return UnusableInput(
             f"Fout in PDF-sjabloon {place}: {message.rstrip('.')}.",
-            "Herstel het sjabloon (de taal is Typst; het leest zijn gegevens met json(\"aanmelding.json\")) of haal "
-            "het weg uit de sjablonenmap, dan gebruikt asr-batch het ingebouwde sjabloon. "
-            "Of maak alleen HTML met --format html.",
+            "Herstel het sjabloon (de taal is Typst; het leest zijn gegevens met json(\"aanmelding.json\") en kan "
+            "geen andere bestanden gebruiken, zoals een logo) of haal het weg uit de sjablonenmap, dan gebruikt "
+            "asr-batch het ingebouwde sjabloon. Of maak alleen HTML met --format html.",
         )
 
     def close(self) -> None:
@@ -115,16 +127,33 @@ class Typesetter:
         self.close()
 
 
+CHECK_SECONDS = 30  # for one made-up document with an office's own template; the built-in one takes 20 ms
+
+
 def check_template(templates_dir: Path | None) -> None:
     """Typeset a made-up document with the office's own aanmelding.typ, if there is one, so that a broken one
-    stops the run with exit 2 before anything is written. Raises UnusableInput naming the file and line."""
+    stops the run with exit 2 before anything is written. Raises UnusableInput naming the file and line.
+
+    Typst cannot be interrupted while it compiles, so the check runs in a child process that is stopped after
+    CHECK_SECONDS: a template that never ends (a loop) is caught here, and Ctrl-C still works."""
     template = template_for(templates_dir)
     if template == builtin_template():
         return
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # leaving it stops the child
+        job = pool.apply_async(_check, (str(template),))
+        try:
+            job.get(timeout=CHECK_SECONDS)
+        except multiprocessing.TimeoutError:
+            raise UnusableInput(
+                f"Het PDF-sjabloon '{template}' is na {CHECK_SECONDS} seconden nog niet klaar met één voorbeeld.",
+                "Zoek in het sjabloon naar een lus die niet eindigt, of haal het weg uit de sjablonenmap.") from None
+
+
+def _check(template: str) -> None:
     from batch.aanmelding import document_data
     from batch.render import sample_result
 
     sample = sample_result()
-    with Typesetter(template) as typesetter:
+    with Typesetter(Path(template)) as typesetter:
         for mask in (False, True):
             typesetter.pdf(document_data(sample.rows[0], sample, mask_secrets=mask), created=sample.generated_at)

@@ -173,7 +173,7 @@ def test_the_typesetters_folder_holds_no_data_after_a_document(tmp_path: Path) -
         typeset(typesetter, valid_row())
         (folder,) = tmp_path.iterdir()
         assert folder.stat().st_mode & 0o777 == 0o700
-        assert sorted(p.name for p in folder.iterdir()) == ["aanmelding.typ"]
+        assert sorted(p.name for p in folder.iterdir()) == ["aanmelding.typ", "pakketten"]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -211,3 +211,23 @@ def test_any_text_makes_a_pdf(naam: str, opmerkingen: str, dga: list[tuple[str, 
     row.dgas = [Dga(n, m) for n, m in dga]
     with Typesetter(builtin_template()) as typesetter:
         assert typeset(typesetter, row).startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("field", ["naam", "opmerkingen", "dga_naam"])
+def test_a_long_word_in_any_value_wraps_instead_of_running_off_the_page(typesetter: Typesetter, field: str) -> None:
+    word = "https://portaal.example.nl/" + "a" * 150
+    row = valid_row(**{field: word}, **({"dga_medewerkersnummer": "7"} if field == "dga_naam" else {}))
+    raw = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(typeset(typesetter, row))).pages)
+    assert "a" * 150 in re.sub(r"\s", "", raw)
+    assert not re.search("a" * 100, raw)  # broken over lines: no line holds it whole
+
+
+def test_tabs_and_line_breaks_read_the_same_in_both_media(typesetter: Typesetter) -> None:
+    row = valid_row(naam="Tab\there B.V.", opmerkingen="Eerste regel\r\nTweede\u2028regel")
+    result = make_result([row])
+    data = document_data(row, result, mask_secrets=False)
+    assert data["werkgever"]["naam"] == "Tab here B.V."
+    assert data["werkgever"]["opmerkingen"] == "Eerste regel\nTweede regel"
+    assert "Tab here B.V." in text_of(typesetter.pdf(data, created=GENERATED))
+    html = render_document(make_environment(), row, result, mask_secrets=False)
+    assert "Tab here B.V." in html and "Eerste regel\nTweede regel" in html and "white-space: pre-line" in html

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -675,7 +676,6 @@ def test_an_office_html_template_alone_leaves_the_built_in_pdf(make_workbook: Wo
         ('#let d = json("aanmelding.json")\nKop\n#let x = (\n', 3, "unclosed delimiter"),
         ('#let d = json("aanmelding.json")\n\n#d.werkgever.faxnummer\n', 3, "faxnummer"),
         ('#let d = json("aanmelding.json")\n#read("../../geheim.txt")\n', 2, "project root"),
-        ('#import "@preview/cetz:0.3.0"\n', 1, "package"),
     ],
 )
 def test_a_broken_office_pdf_template_is_exit_2_before_any_output(
@@ -688,6 +688,42 @@ def test_a_broken_office_pdf_template_is_exit_2_before_any_output(
     assert detail in result.stderr and "Oplossing:" in result.stderr and "Typst" in result.stderr
     assert "Traceback" not in result.output and SECRET not in result.output
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("typ", ['#import "@preview/cetz:0.3.0"\n', '#import "@local/huisstijl:0.1.0": *\n'])
+def test_an_office_pdf_template_may_not_import_packages(make_workbook: WorkbookBuilder, tmp_path: Path,
+                                                        typ: str) -> None:
+    """A package would be downloaded, or read from the user's own Typst folders: neither belongs in a run."""
+    out = tmp_path / "uit"
+    result = process(make_workbook([valid_row()]), "-o", out, "--templates", templates_dir(tmp_path, None, typ))
+    assert result.exit_code == 2 and "Typst-pakket" in result.stderr and "internet" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("secret", ['Ab"cd\\Ef9Xe2Rk7Wp1Lc8Vb5Ny3', ROW_SECRET])
+def test_an_office_pdf_template_failing_on_a_row_never_quotes_the_secret_in_any_form(
+        make_workbook: WorkbookBuilder, tmp_path: Path, secret: str) -> None:
+    out = tmp_path / "uit"
+    typ = ('#let d = json("aanmelding.json")\nKop\n'
+           '#if d.bron.bestand != "voorbeeld.xlsx" { panic(d.werkgever) }\n')
+    rows = [valid_row(client_id="eigen-id-1", client_secret=secret)]
+    result = process(make_workbook(rows), "-o", out, "--templates", templates_dir(tmp_path, None, typ))
+    assert result.exit_code == 2, result.output
+    assert "client_secret" in result.stderr and "***" in result.stderr
+    for form in (secret, secret.replace("\\", "\\\\").replace('"', '\\"'), "Ef9Xe2Rk7Wp1Lc8Vb5Ny3"):
+        assert form not in result.output
+
+
+def test_an_office_pdf_template_that_never_ends_is_stopped_at_the_check(make_workbook: WorkbookBuilder,
+                                                                       tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("batch.pdf.CHECK_SECONDS", 2)
+    out = tmp_path / "uit"
+    typ = '#let d = json("aanmelding.json")\n#for i in range(100000000) { }\n'
+    started = time.monotonic()
+    result = process(make_workbook([valid_row()]), "-o", out, "--templates", templates_dir(tmp_path, None, typ))
+    assert result.exit_code == 2 and "nog niet klaar" in result.stderr and "lus" in result.stderr
+    assert time.monotonic() - started < 20 and not out.exists()
 
 
 def test_an_office_pdf_template_failing_on_a_row_names_it_and_never_the_secret(
