@@ -231,3 +231,9 @@ def test_tabs_and_line_breaks_read_the_same_in_both_media(typesetter: Typesetter
     assert "Tab here B.V." in text_of(typesetter.pdf(data, created=GENERATED))
     html = render_document(make_environment(), row, result, mask_secrets=False)
     assert "Tab here B.V." in html and "Eerste regel\nTweede regel" in html and "white-space: pre-line" in html
+
+
+def test_a_line_break_after_a_long_word_stays_a_line_break(typesetter: Typesetter) -> None:
+    row = valid_row(opmerkingen="https://portaal.example.nl/?id=" + "a1b2c3" * 12 + "\nTweede regel met tab")
+    raw = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(typeset(typesetter, row))).pages)
+    assert re.search(r"^Tweede regel met tab", raw, flags=re.M), raw
