@@ -237,3 +237,13 @@ def test_a_line_break_after_a_long_word_stays_a_line_break(typesetter: Typesette
     row = valid_row(opmerkingen="https://portaal.example.nl/?id=" + "a1b2c3" * 12 + "\nTweede regel met tab")
     raw = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(typeset(typesetter, row))).pages)
     assert re.search(r"^Tweede regel met tab", raw, flags=re.M), raw
+
+
+def test_a_long_document_numbers_its_pages_and_a_short_one_needs_none(typesetter: Typesetter) -> None:
+    names = "; ".join(f"DGA {n}" for n in range(1, 41))
+    numbers = "; ".join(str(n) for n in range(1, 41))
+    pages = PdfReader(io.BytesIO(typeset(typesetter, valid_row(dga_naam=names, dga_medewerkersnummer=numbers)))).pages
+    assert len(pages) >= 2
+    assert [f"pagina {n} van {len(pages)}" in page.extract_text() for n, page in enumerate(pages, 1)] == \
+        [True] * len(pages)
+    assert "pagina" not in text_of(typeset(typesetter, valid_row()))
