@@ -34,7 +34,7 @@ _ODD_SPACE = re.compile(r"[\t\v\f\u2028\u2029]|\r\n?")
 
 
 def _same_in_both(value: Any) -> Any:
-    if not isinstance(value, str) or not _ODD_SPACE.search(value):
+    if not isinstance(value, str) or value.isprintable() or not _ODD_SPACE.search(value):  # isprintable: fast
         return value
     return _ODD_SPACE.sub(lambda m: "\n" if m.group().startswith("\r") else " ", value)
 

@@ -99,7 +99,8 @@ def _write(env: Environment, draft: Draft, register: Register | None, source: Pa
 
     def read_register() -> Plan | None:
         """What the register will say of each werkgever that looks valid (reads only)."""
-        return register.plan(r for r in draft.result.rows if r.status == "valid") if register else None
+        valid = (r for r in draft.result.rows if r.status == "valid")
+        return register.plan(valid, target / DOCUMENTS_DIR) if register else None
 
     # With --only-pending the documents depend on the register: read it first. Otherwise it is read while the
     # first documents are made.

@@ -315,11 +315,13 @@ class Register:
         names = list(rows.keys())
         return {values[0]: dict(zip(names, values, strict=True)) for values in rows.tuples()}
 
-    def plan(self, rows: Iterable[RowResult]) -> Plan:
-        """The state each of these (valid) rows will have once recorded, by werkgeverscode. Reads only."""
+    def plan(self, rows: Iterable[RowResult], documents_folder: Path) -> Plan:
+        """The state each of these (valid) rows will have once recorded, by werkgeverscode, for a run that writes
+        its documents into `documents_folder`. Reads only."""
         prints = {row.werkgeverscode: fingerprint(self.key, row) for row in rows if row.werkgeverscode}
         with self._connection(write=False) as conn:
-            generation, known, documents = _generation(conn), self._known(conn), _documents(conn)
+            generation, known = _generation(conn), self._known(conn)
+            documents = _documents(conn, documents_folder)
         states = {code: state_after_seeing(known.get(code), digest) for code, digest in prints.items()}
         return Plan(states, prints, generation, known, documents)
 
@@ -349,7 +351,8 @@ class Register:
         changes = _changes(result, plan.fingerprints, plan.known, plan.documents, documents_folder)
         with self._connection(write=True, exclusive=True) as conn:
             if _generation(conn) != plan.generation:
-                changes = _changes(result, plan.fingerprints, self._known(conn), _documents(conn), documents_folder)
+                changes = _changes(result, plan.fingerprints, self._known(conn), _documents(conn, documents_folder),
+                                   documents_folder)
             if changes.inserts:
                 conn.execute(sa.insert(werkgevers_table), changes.inserts)
             if changes.updates:
@@ -413,7 +416,8 @@ class Register:
         with self._connection(write=True) as conn:
             self._require(conn, codes)
             chosen = sorted(dict.fromkeys(codes), key=sort_key)
-            left = sorted(path for code, path in _documents(conn) if code in chosen and os.path.isfile(path))
+            left = sorted(path for (path,) in conn.execute(sa.select(documents_table.c.path).where(
+                documents_table.c.werkgeverscode.in_(chosen))) if os.path.isfile(path))
             conn.execute(sa.delete(documents_table).where(documents_table.c.werkgeverscode.in_(chosen)))
             conn.execute(sa.delete(werkgevers_table).where(werkgevers_table.c.werkgeverscode.in_(chosen)))
             conn.execute(sa.insert(events_table), [_event(at, user, code, "forgotten", "uit het register gehaald")
@@ -461,7 +465,7 @@ class _Changes:
     states: dict[str, str] = field(default_factory=dict)
     inserts: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
-    seen: list[str] = field(default_factory=list)  # known werkgevers: last_seen and source_file move on
+    seen: list[str] = field(default_factory=list)  # known werkgevers whose last_seen or source_file moves on
     documents: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, object]] = field(default_factory=list)
 
@@ -483,7 +487,8 @@ def _changes(result: Result, fingerprints: dict[str, str], known: dict[str, dict
                                     "source_file": source, **values})
             changes.events.append(_event(at, user, code, "new", f"{source} rij {row.row}"))
         else:
-            changes.seen.append(code)
+            if before["last_seen"] != changes.today or before["source_file"] != source:
+                changes.seen.append(code)
             if any(before[key] != value for key, value in values.items()):
                 changes.updates.append({"code": code, **values})
             if state == "changed" and before["state"] != "changed":
@@ -500,9 +505,12 @@ def _changes(result: Result, fingerprints: dict[str, str], known: dict[str, dict
     return changes
 
 
-def _documents(conn: Connection) -> set[tuple[str, str]]:
+def _documents(conn: Connection, folder: Path) -> set[tuple[str, str]]:
+    """The documents recorded in this folder (not those of every earlier run elsewhere: they only grow)."""
+    prefix = str(folder.parent) + os.sep
     return {(code, path) for code, path in conn.execute(
-        sa.select(documents_table.c.werkgeverscode, documents_table.c.path)).tuples()}
+        sa.select(documents_table.c.werkgeverscode, documents_table.c.path)
+        .where(documents_table.c.path.startswith(prefix, autoescape=True))).tuples()}
 
 
 def _generation(conn: Connection) -> int:

@@ -516,7 +516,7 @@ def test_a_mark_between_reading_and_recording_is_not_lost(make_workbook: Workboo
     opened = open_register(locate(), create=False)
     assert opened is not None
     try:
-        plan = opened.plan(r for r in result.rows if r.status == "valid")
+        plan = opened.plan((r for r in result.rows if r.status == "valid"), tmp_path / "b" / "aanmeldingen")
         assert plan.states == {"1001": "new", "1002": "new"}
         assert run_cli("mark", "submitted", "1001").exit_code == 0  # another clerk, meanwhile
         assert opened.record(result, plan, tmp_path / "b" / "aanmeldingen") == {"1001": "submitted", "1002": "new"}
@@ -660,3 +660,12 @@ def test_the_reports_say_what_the_register_says_after_a_mark_during_the_run(make
     rows = json.loads((out / "resultaat.json").read_text(encoding="utf-8"))["rows"]
     assert [r["register_state"] for r in rows] == ["submitted", "new"]
     assert 'data-register="submitted"' in (out / "overzicht.html").read_text(encoding="utf-8")
+
+
+def test_a_second_run_into_the_same_folder_records_each_document_once(make_workbook: WorkbookBuilder,
+                                                                       tmp_path: Path) -> None:
+    path = make_workbook(numbered_rows(2))
+    for _ in range(2):
+        assert run_cli("process", path, "-o", tmp_path / "uit").exit_code == 0
+    assert employer("1001")["documents"] == [str(tmp_path / "uit" / "aanmeldingen" / f"1001-werkgever-1001.{m}")
+                                             for m in ("html", "pdf")]
