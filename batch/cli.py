@@ -241,19 +241,6 @@ def _state(ctx: click.Context, param: click.Parameter, value: str | None) -> str
     raise click.BadParameter(f"kies {choices}, niet '{value}'.")
 
 
-def _open_for_reading(location: str | None) -> tuple[Any, Any]:
-    from batch.register import Status, locate, open_register
-
-    where = locate(location)
-    register = open_register(where, create=False)
-    if register is None:
-        return where, Status(where.shown, [])
-    try:
-        return where, register.status()
-    finally:
-        register.close()
-
-
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Druk het register af als JSON.")
 @click.option("--state", default=None, callback=_state, metavar="STATUS",
@@ -275,7 +262,9 @@ def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, reg
 
     if xlsx is not None and xlsx.exists() and not force:
         raise UnusableInput(f"'{xlsx}' bestaat al.", "Kies een andere naam, of gebruik --force om het te vervangen.")
-    _, report = _open_for_reading(register)
+    from batch.register import status_of
+
+    report = status_of(register)
     today = datetime.date.today()
     if xlsx is not None:
         write_status_workbook(report, xlsx, today, state)
@@ -285,17 +274,6 @@ def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, reg
     elif xlsx is None:
         click.echo(format_status(report, today, state))
     return 0
-
-
-def _open_for_writing(location: str | None) -> Any:
-    from batch.register import locate, open_register
-
-    where = locate(location)
-    opened = open_register(where, create=False)
-    if opened is None:
-        raise UnusableInput(f"Het register '{where.shown}' bestaat nog niet of is leeg.",
-                            "Draai eerst 'asr-batch process werkmap.xlsx'; dan komen de geldige werkgevers erin.")
-    return opened
 
 
 @main.command()
@@ -315,26 +293,20 @@ def mark(state: str, codes: tuple[str, ...], on: str | None, first_exchange: str
     """
     import datetime
 
-    from batch.register import STATES, parse_date
+    from batch.register import STATES, existing, parse_date
 
     day = parse_date(on, "--on") if on else datetime.date.today()
-    if day > datetime.date.today():
-        raise UnusableInput(f"De datum bij --on ({day:%d-%m-%Y}) ligt in de toekomst. Er is niets gewijzigd.",
-                            "Geef de dag waarop het gebeurde, of laat --on weg voor vandaag.")
-    opened = _open_for_writing(register)
-    try:
-        if state == "confirmed":
-            if not first_exchange:
-                raise UnusableInput("Bij 'mark confirmed' hoort de datum van de eerste gegevensuitwisseling.",
-                                    "Voeg --first-exchange DATUM toe, bijvoorbeeld --first-exchange 15-12-2026.")
+    if state == "confirmed" and not first_exchange:
+        raise UnusableInput("Bij 'mark confirmed' hoort de datum van de eerste gegevensuitwisseling.",
+                            "Voeg --first-exchange DATUM toe, bijvoorbeeld --first-exchange 15-12-2026.")
+    if state == "submitted" and first_exchange:
+        raise UnusableInput("--first-exchange hoort bij 'mark confirmed', niet bij 'mark submitted'.",
+                            "Laat --first-exchange weg, of gebruik 'mark confirmed'.")
+    with existing(register) as opened:
+        if first_exchange:
             done = opened.mark_confirmed(codes, day, parse_date(first_exchange, "--first-exchange"))
         else:
-            if first_exchange:
-                raise UnusableInput("--first-exchange hoort bij 'mark confirmed', niet bij 'mark submitted'.",
-                                    "Laat --first-exchange weg, of gebruik 'mark confirmed'.")
             done = opened.mark_submitted(codes, day)
-    finally:
-        opened.close()
     click.echo(f"{len(done)} werkgever(s) {STATES[state]} op {day:%d-%m-%Y}: {', '.join(done)}", err=True)
     return 0
 
@@ -348,11 +320,10 @@ def forget(codes: tuple[str, ...], register: str | None) -> int:
 
     Voorbeeld: asr-batch forget 9999
     """
-    opened = _open_for_writing(register)
-    try:
+    from batch.register import existing
+
+    with existing(register) as opened:
         done, left = opened.forget(codes)
-    finally:
-        opened.close()
     click.echo(f"{len(done)} werkgever(s) uit het register gehaald: {', '.join(done)}", err=True)
     if left:
         click.echo("Let op: deze documenten bestaan nog en bevatten het Client Secret; purge vindt ze niet meer. "
@@ -374,16 +345,13 @@ def purge(dry_run: bool, register: str | None) -> int:
     Voorbeeld: asr-batch purge --dry-run
     """
     from batch.output import holds_our_document
-    from batch.register import locate, open_register
+    from batch.register import using
 
-    opened = open_register(locate(register), create=False)
-    if opened is None:
-        click.echo("Het register is leeg: er is niets te verwijderen.", err=True)
-        return 0
-    try:
+    with using(register) as opened:
+        if opened is None:
+            click.echo("Het register is leeg: er is niets te verwijderen.", err=True)
+            return 0
         done = opened.purge(dry_run=dry_run, is_ours=holds_our_document)
-    finally:
-        opened.close()
     for item in done:
         verb = ("zou verwijderen" if dry_run else "verwijderd") if item.deleted else f"overgeslagen: {item.reason}"
         click.echo(f"{item.werkgeverscode}  {item.path}  ({verb})")

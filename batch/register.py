@@ -385,19 +385,22 @@ class Register:
 
     def mark_submitted(self, codes: Sequence[str], on: date) -> list[str]:
         """Step 2 done for these werkgevers: all or nothing. Returns the codes, sorted."""
-        return self._mark(codes, "submitted", f"aangemeld op {on}", lambda known: {
+        return self._mark(codes, on, "submitted", f"aangemeld op {on}", lambda known: {
             "state": "submitted", "submitted_on": on, "marked_state": "submitted",
             "marked_fingerprint": known["fingerprint"]})
 
     def mark_confirmed(self, codes: Sequence[str], on: date, first_exchange: date) -> list[str]:
         """Step 3: a.s.r. confirmed. A werkgever never marked submitted counts as submitted on `on`."""
-        return self._mark(codes, "confirmed", f"bevestigd op {on}; eerste uitwisseling {first_exchange}",
+        return self._mark(codes, on, "confirmed", f"bevestigd op {on}; eerste uitwisseling {first_exchange}",
                           lambda known: {"state": "confirmed", "confirmed_on": on, "first_exchange": first_exchange,
                                          "submitted_on": known["submitted_on"] or on, "marked_state": "confirmed",
                                          "marked_fingerprint": known["fingerprint"]})
 
-    def _mark(self, codes: Sequence[str], event: str, detail: str,
+    def _mark(self, codes: Sequence[str], on: date, event: str, detail: str,
               values: Callable[[dict[str, Any]], dict[str, Any]]) -> list[str]:
+        if on > date.today():
+            raise UnusableInput(f"De datum {on:%d-%m-%Y} ligt in de toekomst. Er is niets gewijzigd.",
+                                "Geef bij --on de dag waarop het gebeurde, of laat --on weg voor vandaag.")
         at, user = _now(), _user()
         with self._connection(write=True) as conn:
             known = self._require(conn, codes)
@@ -541,8 +544,32 @@ def _event(at: str, user: str, code: str | None, event: str, detail: str) -> dic
 UPGRADES: dict[int, Callable[[Connection], None]] = {}
 
 
-def exists(location: Location) -> bool:
-    return location.path is not None and location.path.exists()
+@contextlib.contextmanager
+def using(given: str | None) -> Iterator[Register | None]:
+    """The register at --register / $ASR_BATCH_REGISTER / the default, for one command, closed afterwards; None
+    when there is none yet (nothing is created)."""
+    opened = open_register(locate(given), create=False)
+    try:
+        yield opened
+    finally:
+        if opened is not None:
+            opened.close()
+
+
+@contextlib.contextmanager
+def existing(given: str | None) -> Iterator[Register]:
+    """As `using`, for the commands that change a register: there must be one."""
+    with using(given) as opened:
+        if opened is None:
+            raise UnusableInput(f"Het register '{locate(given).shown}' bestaat nog niet of is leeg.",
+                                "Draai eerst 'asr-batch process werkmap.xlsx'; dan komen de geldige werkgevers erin.")
+        yield opened
+
+
+def status_of(given: str | None) -> Status:
+    """What `status` shows: every werkgever, or none when there is no register yet."""
+    with using(given) as opened:
+        return opened.status() if opened is not None else Status(locate(given).shown, [])
 
 
 def open_register(location: Location, *, create: bool) -> Register | None:

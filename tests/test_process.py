@@ -700,14 +700,19 @@ def test_an_office_pdf_template_may_not_import_packages(make_workbook: WorkbookB
     assert not out.exists()
 
 
+def _fails_on_the_real_row(make_workbook: WorkbookBuilder, tmp_path: Path, shown: str, secret: str) -> CliResult:
+    """A run with an office template that passes the check up front (the made-up document) and panics on the
+    werkgever's own row, showing `shown` (Typst code) of its data; the row has its own Client Secret."""
+    typ = ('#let d = json("aanmelding.json")\nKop\n'
+           f'#if d.bron.bestand != "voorbeeld.xlsx" {{ panic({shown}) }}\n')
+    rows = [valid_row(client_id="eigen-id-1", client_secret=secret)]
+    return process(make_workbook(rows), "-o", tmp_path / "uit", "--templates", templates_dir(tmp_path, None, typ))
+
+
 @pytest.mark.parametrize("secret", ['Ab"cd\\Ef9Xe2Rk7Wp1Lc8Vb5Ny3', ROW_SECRET])
 def test_an_office_pdf_template_failing_on_a_row_never_quotes_the_secret_in_any_form(
         make_workbook: WorkbookBuilder, tmp_path: Path, secret: str) -> None:
-    out = tmp_path / "uit"
-    typ = ('#let d = json("aanmelding.json")\nKop\n'
-           '#if d.bron.bestand != "voorbeeld.xlsx" { panic(d.werkgever) }\n')
-    rows = [valid_row(client_id="eigen-id-1", client_secret=secret)]
-    result = process(make_workbook(rows), "-o", out, "--templates", templates_dir(tmp_path, None, typ))
+    result = _fails_on_the_real_row(make_workbook, tmp_path, "d.werkgever", secret)
     assert result.exit_code == 2, result.output
     assert "client_secret" in result.stderr and "***" in result.stderr
     for form in (secret, secret.replace("\\", "\\\\").replace('"', '\\"'), "Ef9Xe2Rk7Wp1Lc8Vb5Ny3"):
@@ -730,10 +735,7 @@ def test_an_office_pdf_template_failing_on_a_row_names_it_and_never_the_secret(
         make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
     """The made-up document passes the check up front; the real row fails, quoting its secret in Typst's text."""
     out = tmp_path / "uit"
-    typ = ('#let d = json("aanmelding.json")\nKop\n'
-           '#if d.bron.bestand != "voorbeeld.xlsx" { panic(d.werkgever.client_secret) }\n')
-    rows = [valid_row(client_id="eigen-id-1", client_secret=ROW_SECRET)]
-    result = process(make_workbook(rows), "-o", out, "--templates", templates_dir(tmp_path, None, typ))
+    result = _fails_on_the_real_row(make_workbook, tmp_path, "d.werkgever.client_secret", ROW_SECRET)
     assert result.exit_code == 2, result.output
     assert "rij 2" in result.stderr and "werkgeverscode 1001" in result.stderr and "regel 3" in result.stderr
     assert "panicked" in result.stderr and "***" in result.stderr
