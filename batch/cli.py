@@ -361,6 +361,38 @@ def purge(dry_run: bool, register: str | None) -> int:
     return 0
 
 
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default="een vrije poort",
+              help="Poort op 127.0.0.1.")
+@click.option("--no-browser", is_flag=True, help="Open de browser niet; het adres staat op de eerste regel.")
+@register_option
+@_guarded
+def serve(port: int, no_browser: bool, register: str | None) -> int:
+    """Start de pagina voor in de browser: werkmap uploaden, werkbank, register. Alleen op deze computer.
+
+    Het adres (met een geheime sleutel) staat op de eerste regel en wordt in de browser geopend. Stop met Ctrl+C;
+    de geüploade werkmap en de gemaakte bestanden worden dan gewist.
+
+    Voorbeeld: asr-batch serve
+    """
+    import webbrowser
+
+    from batch.serve import Server
+
+    with collector.running(), Server(port=port, register=register) as server:  # a server runs for hours
+        click.echo(server.url)
+        sys.stdout.flush()
+        click.echo("asr-batch serve draait op deze computer. Stop met Ctrl+C.", err=True)
+        if not no_browser:
+            webbrowser.open(server.url)
+        try:
+            server.run()
+        except (KeyboardInterrupt, Terminated):
+            _ignore_further_signals()
+    click.echo("asr-batch serve gestopt; de tijdelijke bestanden zijn gewist.", err=True)
+    return 0
+
+
 def _usage_message(error: click.UsageError) -> str:
     """Click's usage errors in plain Dutch (its own texts are English)."""
     if isinstance(error, click.MissingParameter) and error.param is not None:
@@ -377,7 +409,7 @@ def _usage_message(error: click.UsageError) -> str:
         guess = re.search(r"Did you mean '([^']*)'", message)
         hint = f"; bedoelt u '{guess.group(1)}'?" if guess else "."
         return (f"onbekende opdracht '{unknown.group(1)}'{hint} Kies template, validate, process, status, mark, "
-                "forget of purge.")
+                "forget, purge of serve.")
     return message
 
 

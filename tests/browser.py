@@ -1,0 +1,98 @@
+"""The real browser for the browser tests and docs/make_screenshots.py: Debian's Chromium, driven by Playwright.
+
+Playwright cannot download a browser here (nor on an office's machine), so it drives the system's Chromium through
+`executable_path`. Where none is found the browser tests are skipped with the reason; CI sets
+ASR_BATCH_REQUIRE_BROWSER=1, which turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+REQUIRE = "ASR_BATCH_REQUIRE_BROWSER"
+CHROMIUM = "ASR_BATCH_CHROMIUM"  # a Chromium elsewhere than on PATH
+INSTALL_HINT = ("install Debian's Chromium (apt-get install chromium) or set ASR_BATCH_CHROMIUM to a Chromium, and "
+                "pip install playwright")
+# As the machine's own probe starts it: no sandbox as root, and none of the background connections that a closed
+# network refuses.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--lang=nl-NL"]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get(CHROMIUM), shutil.which("chromium"), shutil.which("chromium-browser"),
+                      shutil.which("google-chrome")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def missing() -> str | None:
+    """Why no browser test can run here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return f"Playwright for Python is not installed: {INSTALL_HINT}"
+    if chromium_path() is None:
+        return f"no Chromium found: {INSTALL_HINT}"
+    return None
+
+
+def read_first_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The first line the process prints on stdout; fails rather than hangs."""
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(process.stdout.readline() if process.stdout else ""),
+                              daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not line:
+        raise TimeoutError(f"no first line within {timeout} s")
+    return line[0]
+
+
+@contextlib.contextmanager
+def served(register: Path, temporary: Path) -> Iterator[str]:
+    """`asr-batch serve --no-browser` as a real process, with its own register and temporary folder; yields the
+    URL it prints first, and stops it with SIGTERM (as Ctrl+C would) at the end."""
+    env = {**os.environ, "ASR_BATCH_REGISTER": str(register), "TMPDIR": str(temporary)}
+    server = subprocess.Popen([sys.executable, "-m", "batch.cli", "serve", "--no-browser"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield read_first_line(server, timeout=60).strip()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@contextlib.contextmanager
+def chromium(*, javascript: bool = True) -> Iterator[object]:
+    """A fresh browser context (its own profile) that may use the clipboard; yields a Playwright BrowserContext."""
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    if path is None:
+        raise RuntimeError(f"no Chromium found: {INSTALL_HINT}")
+    with sync_playwright() as playwright:
+        # Dutch, as a clerk's browser: date fields show dd-mm-jjjj (Chromium takes its language from LANGUAGE)
+        browser = playwright.chromium.launch(executable_path=path, args=ARGS,
+                                             env={**os.environ, "LANGUAGE": "nl", "LANG": "nl_NL.UTF-8"})
+        try:
+            context = browser.new_context(java_script_enabled=javascript, locale="nl-NL",
+                                          viewport={"width": 1280, "height": 900},
+                                          permissions=["clipboard-read", "clipboard-write"] if javascript else [])
+            yield context
+            context.close()
+        finally:
+            browser.close()

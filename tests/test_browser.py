@@ -1,0 +1,145 @@
+"""`asr-batch serve` in a real browser: Debian's Chromium, driven by Playwright, against the real server process.
+
+The clerk's month: upload the sample workbook, see the counts, open a document, copy values from the werkbank
+(and read the clipboard), walk the werkbank, mark submitted and confirmed in the register; then `asr-batch status`
+must say exactly that. Skipped with the reason where no Chromium is found; CI sets ASR_BATCH_REQUIRE_BROWSER=1,
+which makes the skip a failure (browser.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import REQUIRE, chromium, missing, served
+from conftest import run_cli
+
+from batch.pipeline import check
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "werkgevers.xlsx"
+WITH_ERRORS = SAMPLE.with_name("werkgevers-met-fouten.xlsx")
+
+
+@pytest.fixture(scope="module")
+def needs_browser() -> None:
+    reason = missing()
+    if reason is not None:
+        if os.environ.get(REQUIRE) == "1":
+            pytest.fail(f"{REQUIRE}=1 but the browser tests cannot run: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def server(needs_browser: None, private_register: Path, tmp_path: Path) -> Iterator[str]:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    with served(private_register, temporary) as url:
+        yield url
+    assert list(temporary.iterdir()) == []  # the server removed its private folder when it stopped
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[Any]:
+    with chromium() as context:
+        tab = context.new_page()
+        tab.goto(server)
+        yield tab
+
+
+def upload(page: Any, workbook: Path) -> None:
+    page.goto(page.url.split("/", 3)[0] + "//" + page.url.split("/", 3)[2] + "/")
+    page.set_input_files("input[type=file][name=werkmap]", str(workbook))
+    page.get_by_role("button", name="Controleren en verwerken").click()
+    page.wait_for_url("**/resultaat")
+
+
+def test_the_printed_url_opens_the_page_and_the_token_leaves_the_address_bar(page: Any) -> None:
+    assert page.url.endswith("/") and "token" not in page.url
+    assert page.locator("h1").inner_text() == "Werkgevers aanmelden bij a.s.r."
+    assert page.locator("input[type=file][name=werkmap]").count() == 1
+
+
+def test_upload_shows_the_counts_and_the_errors_per_cell(page: Any) -> None:
+    expected = check(WITH_ERRORS)
+    upload(page, WITH_ERRORS)
+    assert page.locator("[data-count=valid]").inner_text() == str(expected.counts["valid"])
+    assert page.locator("[data-count=invalid]").inner_text() == str(expected.counts["invalid"])
+    cells = {i.cell for i in expected.all_issues if i.cell and i.row}
+    shown = set(page.locator("table.rijen .meldingen .code").all_inner_texts())
+    assert cells <= shown
+
+
+def test_a_document_opens_from_the_result(page: Any) -> None:
+    upload(page, SAMPLE)
+    first = next(r for r in check(SAMPLE).rows if r.status == "valid")
+    row = page.locator("table.rijen tbody tr", has_text=first.werkgeverscode or "").first
+    row.get_by_role("link", name="HTML").click()
+    page.wait_for_load_state()
+    assert first.record["client_id"] in page.content()
+    assert page.title().startswith("Aanmelding a.s.r. salariskoppeling")
+    assert page.locator("h1").inner_text() == first.naam
+
+
+def test_the_werkbank_copies_exactly_the_value_onto_the_clipboard(page: Any) -> None:
+    upload(page, SAMPLE)
+    first = next(r for r in check(SAMPLE).rows if r.status == "valid")
+    page.get_by_role("link", name="Werkbank", exact=True).click()
+    section = page.locator(f'[data-werkgeverscode="{first.werkgeverscode}"]')
+    assert section.get_attribute("data-state") == "new"
+    for label, value in (("Client ID", first.record["client_id"]), ("Client Secret", first.record["client_secret"]),
+                         ("Werkgeverscode", first.werkgeverscode)):
+        section.get_by_role("button", name=f"Kopieer {label}").click()
+        assert page.evaluate("navigator.clipboard.readText()") == value
+    assert first.record["client_secret"] not in section.inner_text()  # masked on the screen
+
+
+def test_a_clerk_goes_from_workbook_to_ten_submitted_and_one_confirmed(page: Any) -> None:
+    """The issue's "done when", in the browser only; then `asr-batch status` shows exactly that."""
+    upload(page, SAMPLE)
+    codes = [r.werkgeverscode for r in check(SAMPLE).rows if r.status == "valid"]
+    assert len(codes) == 10
+    page.get_by_role("link", name="Naar de werkbank (10 nog aan te melden)").click()
+    walked = []
+    for _ in codes[:-1]:  # the werkbank, one at a time
+        section = page.locator("section[data-werkgeverscode]")
+        walked.append(section.get_attribute("data-werkgeverscode"))
+        section.locator("[data-action=submitted]").click()
+        page.wait_for_load_state()
+    assert walked == codes[:-1]
+
+    last, confirmed = codes[-1], codes[0]
+    page.get_by_role("link", name="Register", exact=True).click()
+    page.locator(f'[data-werkgeverscode="{last}"] [data-action=submitted]').click()
+    assert page.locator(f'[data-werkgeverscode="{last}"]').get_attribute("data-state") == "submitted"
+    row = page.locator(f'[data-werkgeverscode="{confirmed}"]')
+    row.locator("input[name=first_exchange]").fill("2026-12-15")
+    row.locator("[data-action=confirmed]").click()
+    assert page.locator(f'[data-werkgeverscode="{confirmed}"]').get_attribute("data-state") == "confirmed"
+
+    page.get_by_role("link", name="Werkbank", exact=True).click()
+    assert page.locator("section[data-werkgeverscode]").count() == 0
+    status = json.loads(run_cli("status", "--json").stdout)
+    assert status["counts"] == {"total": 10, "new": 0, "submitted": 9, "confirmed": 1, "changed": 0}
+    by_code = {e["werkgeverscode"]: e for e in status["employers"]}
+    assert by_code[confirmed]["first_exchange"] == "2026-12-15"
+    assert all(by_code[c]["submitted_on"] for c in codes)
+
+
+def test_everything_but_the_copy_buttons_works_with_javascript_off(server: str) -> None:
+    with chromium(javascript=False) as context:
+        page = context.new_page()
+        page.goto(server)
+        upload(page, SAMPLE)
+        assert page.locator("[data-count=valid]").inner_text() == "10"
+        page.get_by_role("link", name="Werkbank", exact=True).click()
+        assert page.locator("[data-copy]").first.is_hidden()  # a button that could not copy is not shown
+        code = page.locator("section[data-werkgeverscode]").get_attribute("data-werkgeverscode")
+        page.locator("[data-action=submitted]").click()
+        page.wait_for_load_state()
+        assert page.locator("section[data-werkgeverscode]").get_attribute("data-werkgeverscode") != code
+        page.get_by_role("link", name="Register", exact=True).click()
+        assert page.locator(f'[data-werkgeverscode="{code}"]').get_attribute("data-state") == "submitted"

@@ -1,0 +1,499 @@
+"""`asr-batch serve` at the HTTP level: every access rule, every page, and the same core as the CLI.
+
+The app is driven in-process with Flask's test client (as datasette's tests do); the server as a real process at
+the end. The browser tests are in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from browser import read_first_line
+from conftest import ALL_SECRETS, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row, workbook_full_of_secrets
+from flask import Flask
+from flask.testing import FlaskClient
+
+from batch.pipeline import check
+from batch.register import status_of
+from batch.serve import COOKIE, FORM_FIELD, UPLOAD_LIMIT, Workspace, create_app
+
+PORT = 8123
+TOKEN = "t0k3n-" + "x" * 40
+BASE = f"http://127.0.0.1:{PORT}"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLE = SAMPLES / "werkgevers.xlsx"  # ten valid werkgevers
+FIRST, SECOND = "0412", "1003"  # its first two rows
+
+
+@pytest.fixture
+def workspace() -> Iterator[Workspace]:
+    space = Workspace()
+    yield space
+    space.close()
+
+
+@pytest.fixture
+def app(workspace: Workspace) -> Flask:
+    return create_app(port=PORT, register=None, workspace=workspace, token=TOKEN)  # the test's own register
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser that opened the printed URL: it holds the cookie."""
+    browser = app.test_client()
+    response = browser.get(f"{BASE}/?token={TOKEN}")
+    assert response.status_code == 303
+    return browser
+
+
+def form_token(client: FlaskClient, path: str = "/") -> str:
+    found = re.search(rf'name="{FORM_FIELD}" value="([^"]+)"', client.get(BASE + path).text)
+    assert found, "the page carries a form token"
+    return found.group(1)
+
+
+def upload(client: FlaskClient, path: Path, *, only_pending: bool = True, name: str | None = None,
+           token: str | None = None) -> object:
+    data: dict[str, object] = {FORM_FIELD: token or form_token(client),
+                               "werkmap": (io.BytesIO(path.read_bytes()), name or path.name)}
+    if only_pending:
+        data["alleen_open"] = "ja"
+    return client.post(f"{BASE}/verwerk", data=data, content_type="multipart/form-data")
+
+
+def mark(client: FlaskClient, code: str, action: str, **extra: str) -> object:
+    return client.post(f"{BASE}/markeer", data={FORM_FIELD: form_token(client), "werkgeverscode": code,
+                                                 "actie": action, **extra})
+
+
+def states() -> dict[str, str]:
+    return {e.werkgeverscode: e.state for e in status_of(None).employers}
+
+
+# --- access -----------------------------------------------------------------------------------------------
+
+
+def test_the_token_in_the_url_becomes_a_strict_httponly_cookie_and_leaves_the_address(app: Flask) -> None:
+    browser = app.test_client()
+    response = browser.get(f"{BASE}/register?token={TOKEN}&status=new")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/register?status=new"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}={TOKEN};")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    assert browser.get(f"{BASE}/register?status=new").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/register", "/werkbank", "/resultaat", "/pagina.js", "/sjabloon.xlsx",
+                                  "/aanmeldingen.zip", "/uitvoer/overzicht.html"])
+def test_no_token_is_403(app: Flask, path: str) -> None:
+    response = app.test_client().get(BASE + path)
+    assert response.status_code == 403
+    assert "Geen toegang" in response.text and "?token=" in response.text
+
+
+def test_a_wrong_token_in_the_url_or_the_cookie_is_403(app: Flask) -> None:
+    browser = app.test_client()
+    assert browser.get(f"{BASE}/?token=wrong").status_code == 403
+    browser.set_cookie(COOKIE, "wrong", domain="127.0.0.1")
+    assert browser.get(f"{BASE}/").status_code == 403
+    assert browser.get(f"{BASE}/?token={TOKEN[:-1]}").status_code == 403
+
+
+@pytest.mark.parametrize("host", ["evil.example", f"evil.example:{PORT}", f"127.0.0.1:{PORT + 1}", "127.0.0.1",
+                                  f"localhost.evil.example:{PORT}", f"0.0.0.0:{PORT}", f"[::1]:{PORT}"])
+def test_another_host_header_is_403_even_with_the_token(client: FlaskClient, host: str) -> None:
+    """DNS rebinding: a page on another name that resolves to 127.0.0.1 must not reach the app."""
+    assert client.get(f"{BASE}/", headers={"Host": host}).status_code == 403
+    assert client.get(f"{BASE}/?token={TOKEN}", headers={"Host": host}).status_code == 403
+
+
+@pytest.mark.parametrize("host", [f"127.0.0.1:{PORT}", f"localhost:{PORT}"])
+def test_both_names_of_this_server_are_allowed(app: Flask, host: str) -> None:
+    browser = app.test_client()
+    assert browser.get(f"http://{host}/?token={TOKEN}").status_code == 303
+    assert browser.get(f"http://{host}/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/verwerk", "/markeer", "/opruimen"])
+@pytest.mark.parametrize("given", [None, "", "wrong"])
+def test_a_post_without_the_form_token_is_403_and_changes_nothing(client: FlaskClient, path: str,
+                                                                   given: str | None) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    before = states()
+    data = {"werkgeverscode": "1001", "actie": "submitted"}
+    if given is not None:
+        data[FORM_FIELD] = given
+    assert client.post(BASE + path, data=data).status_code == 403
+    assert states() == before
+
+
+def test_an_upload_over_200_mb_is_413_before_it_is_read(client: FlaskClient) -> None:
+    assert UPLOAD_LIMIT == 200 * 1024 * 1024
+    token = form_token(client)
+    body = io.BytesIO(b"x" * 1024)  # the announced length decides: nothing is read
+    response = client.post(f"{BASE}/verwerk?{FORM_FIELD}={token}", input_stream=body,
+                           content_type="multipart/form-data; boundary=grens",
+                           environ_overrides={"CONTENT_LENGTH": str(UPLOAD_LIMIT + 1)})
+    assert response.status_code == 413
+    assert "Bestand te groot" in response.text and "200 MB" in response.text
+
+
+def test_an_upload_at_the_limit_is_not_refused_for_its_size(client: FlaskClient, tmp_path: Path) -> None:
+    """The limit is on the upload, not below it: a workbook of exactly the limit gets the workbook's own
+    verdict (here: not a workbook)."""
+    big = tmp_path / "groot.xlsx"
+    with big.open("wb") as out:
+        out.truncate(UPLOAD_LIMIT - 4096)  # leave room for the form around it
+    response = upload(client, big)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/uitvoer/../../../etc/passwd", "/uitvoer/%2e%2e/%2e%2e/etc/passwd",
+                                  "/uitvoer//etc/passwd", "/uitvoer/resultaat.json", "/uitvoer/.asr-batch-uitvoer",
+                                  "/uitvoer/aanmeldingen/", "/uitvoer/aanmeldingen/../overzicht.html/../../x",
+                                  "/../etc/passwd", "/static/x", "/uitvoer/werkgevers.xlsx"])
+def test_a_path_outside_the_app_is_404(client: FlaskClient, path: str) -> None:
+    assert upload(client, SAMPLES / "werkgevers.xlsx").status_code == 303
+    response = client.get(BASE + path, follow_redirects=True)  # werkzeug first merges a double slash
+    assert response.status_code == 404
+    assert "root:" not in response.text
+
+
+def test_a_file_of_an_earlier_upload_is_gone_with_the_next(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx", only_pending=False)
+    first = client.get(f"{BASE}/resultaat").text
+    document = re.search(r'href="/uitvoer/(aanmeldingen/[^"]+\.html)"', first)
+    assert document and client.get(f"{BASE}/uitvoer/{document.group(1)}").status_code == 200
+    upload(client, SAMPLES / "werkgevers-met-fouten.xlsx")
+    assert client.get(f"{BASE}/uitvoer/{document.group(1)}").status_code == 404
+
+
+@pytest.mark.parametrize("content, name", [(b"just text\n", "werkgevers.txt"), (b"PK\x03\x04 broken", "kapot.xlsx"),
+                                           (b"", "leeg.xlsx")])
+def test_a_file_that_is_not_a_workbook_gets_the_clis_dutch_message(client: FlaskClient, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    content: bytes, name: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    cli = run_cli("validate", name)
+    assert cli.exit_code == 2
+    expected = [line.removeprefix("asr-batch: ").removeprefix("Oplossing: ") for line in cli.stderr.splitlines()]
+    response = upload(client, tmp_path / name)
+    assert response.status_code == 400
+    shown = re.search(r'<div class="fout"[^>]*>(.*?)</div>', response.text, re.S)
+    assert shown
+    text = html.unescape(re.sub(r"<[^>]+>", "", shown.group(1)))
+    assert [line.removeprefix("Oplossing: ") for line in text.strip().splitlines()] == expected
+    assert str(client.application.extensions["asr-batch"].workspace.root) not in response.text
+    assert states() == {}
+
+
+def test_a_second_upload_while_one_runs_is_told_to_wait(client: FlaskClient) -> None:
+    page = client.application.extensions["asr-batch"]
+    with page.busy:  # an upload is running
+        response = upload(client, SAMPLE)
+    assert response.status_code == 409
+    assert "Er wordt al een werkmap verwerkt" in response.text
+    assert states() == {}
+
+
+def test_no_file_chosen_is_a_dutch_message(client: FlaskClient) -> None:
+    response = client.post(f"{BASE}/verwerk", data={FORM_FIELD: form_token(client)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Er is geen werkmap gekozen." in response.text
+
+
+def test_pages_tell_the_browser_to_keep_nothing_and_run_only_their_own_script(client: FlaskClient) -> None:
+    response = client.get(f"{BASE}/")
+    assert response.headers["Cache-Control"] == "no-store"
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "form-action 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "<script>" not in response.text  # no inline script on a page
+
+
+def test_an_unexpected_failure_is_a_dutch_page_without_a_traceback(client: FlaskClient,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: object) -> object:
+        raise RuntimeError(SECRET)
+
+    monkeypatch.setattr("batch.serve.Page.status", broken)
+    response = client.get(f"{BASE}/")
+    assert response.status_code == 500
+    assert "Onverwachte fout" in response.text and "RuntimeError" in response.text
+    assert SECRET not in response.text and "Traceback" not in response.text
+
+
+# --- the pages --------------------------------------------------------------------------------------------
+
+
+def test_uploading_the_sample_runs_process_with_the_register(client: FlaskClient) -> None:
+    sample = SAMPLES / "werkgevers-met-fouten.xlsx"
+    expected = check(sample).counts
+    response = upload(client, sample)
+    assert response.status_code == 303 and response.headers["Location"] == "/resultaat"
+    page = client.get(f"{BASE}/resultaat").text
+    for key in ("valid", "invalid", "skipped", "errors", "warnings"):
+        assert re.search(rf'data-count="{key}">{expected[key]}<', page), key
+    assert expected["valid"] > 0 and expected["invalid"] > 0
+    assert set(states().values()) == {"new"} and len(states()) == expected["valid"]
+    # the errors per cell, as overzicht.html shows them
+    result = check(sample)
+    for issue in result.all_issues:
+        if issue.cell:
+            assert f'<span class="code">{issue.cell}</span>' in page
+    assert SECRET not in page
+
+
+def test_the_result_offers_the_error_workbook_the_documents_as_zip_and_each_document(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers-met-fouten.xlsx")
+    page = client.get(f"{BASE}/resultaat").text
+    workbook = client.get(f"{BASE}/uitvoer/foutenrapport.xlsx")
+    assert workbook.status_code == 200
+    assert "attachment" in workbook.headers["Content-Disposition"]
+    assert openpyxl.load_workbook(io.BytesIO(workbook.data)).sheetnames  # a real workbook
+
+    links = re.findall(r'href="/uitvoer/(aanmeldingen/[^"]+)"', page)
+    valid = [r for r in check(SAMPLES / "werkgevers-met-fouten.xlsx").rows if r.status == "valid"]
+    assert len(links) == 2 * len(valid)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"{BASE}/aanmeldingen.zip").data))
+    assert sorted(archive.namelist()) == sorted(links)
+    for link in links:
+        document = client.get(f"{BASE}/uitvoer/{link}")
+        assert document.status_code == 200
+        assert document.data == archive.read(link)
+        assert document.mimetype == ("application/pdf" if link.endswith(".pdf") else "text/html")
+    html = client.get(f"{BASE}/uitvoer/{links[0]}")
+    assert "form-action 'none'" in html.headers["Content-Security-Policy"]  # a document keeps its own rules
+
+
+def test_only_pending_is_the_default_and_can_be_switched_off(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    assert mark(client, FIRST, "submitted").status_code == 303
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    page = client.get(f"{BASE}/resultaat").text
+    assert "al aangemeld: geen nieuw document" in page
+    assert len(re.findall(rf'href="/uitvoer/aanmeldingen/{FIRST}-', page)) == 0
+    upload(client, SAMPLES / "werkgevers.xlsx", only_pending=False)
+    page = client.get(f"{BASE}/resultaat").text
+    assert len(re.findall(rf'href="/uitvoer/aanmeldingen/{FIRST}-', page)) == 2
+
+
+def test_the_register_page_lists_every_werkgever_by_state_with_its_buttons(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    codes = sorted(states(), key=int)
+    assert len(codes) == 10
+    page = client.get(f"{BASE}/register").text
+    rows = re.findall(r'<tr id="werkgever-[^"]+" data-werkgeverscode="([^"]+)" data-state="([^"]+)">', page)
+    assert rows == [(code, "new") for code in codes]
+    assert page.count('data-action="submitted"') == len(codes)
+    assert page.count('data-action="confirmed"') == len(codes)
+    assert page.count('name="first_exchange"') == len(codes)
+
+    assert mark(client, codes[0], "submitted").status_code == 303
+    filtered = client.get(f"{BASE}/register?status=submitted").text
+    assert re.findall(r'data-werkgeverscode="([^"]+)" data-state="([^"]+)"', filtered) == [(codes[0], "submitted")]
+
+
+def test_marking_from_the_page_uses_the_registers_own_rules(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    response = mark(client, FIRST, "submitted")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/register?gemarkeerd={FIRST}&actie=submitted"
+    assert f"{FIRST}: aangemeld op" in client.get(BASE + response.headers["Location"]).text
+    response = mark(client, SECOND, "confirmed", first_exchange="2026-12-15")
+    assert response.status_code == 303
+    employers = {e.werkgeverscode: e for e in status_of(None).employers}
+    assert employers[FIRST].state == "submitted" and employers[FIRST].submitted_on == date.today()
+    assert employers[SECOND].state == "confirmed" and employers[SECOND].first_exchange == date(2026, 12, 15)
+    assert employers[SECOND].submitted_on == date.today()  # confirmed without a submission: the same day
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"werkgeverscode": FIRST, "actie": "confirmed"}, "hoort de datum van de eerste gegevensuitwisseling"),
+    ({"werkgeverscode": FIRST, "actie": "confirmed", "first_exchange": "15-13-2026"}, "eerste uitwisseling"),
+    ({"werkgeverscode": "9999", "actie": "submitted"}, "9999"),
+    ({"werkgeverscode": FIRST, "actie": "verwijderd"}, "Onbekende actie"),
+])
+def test_a_mark_that_cannot_be_done_is_a_dutch_message_and_marks_nothing(client: FlaskClient, fields: dict[str, str],
+                                                                         message: str) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    before = states()
+    response = client.post(f"{BASE}/markeer", data={FORM_FIELD: form_token(client), **fields})
+    assert response.status_code == 400
+    assert "Niet vastgelegd" in response.text and message in response.text
+    assert states() == before
+
+
+def test_marking_before_any_upload_says_the_register_is_empty(client: FlaskClient) -> None:
+    response = mark(client, FIRST, "submitted")
+    assert response.status_code == 400
+    assert "bestaat nog niet of is leeg" in response.text
+
+
+def test_the_werkbank_walks_the_pending_werkgevers_one_at_a_time(client: FlaskClient) -> None:
+    assert "Upload eerst de werkmap" in client.get(f"{BASE}/werkbank").text
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    order = [r.werkgeverscode for r in check(SAMPLES / "werkgevers.xlsx").rows if r.status == "valid"]
+    seen: list[str] = []
+    location = "/werkbank"
+    for _ in order:
+        page = client.get(BASE + location).text
+        shown = re.search(r'<section class="werkgever" data-werkgeverscode="([^"]+)" data-state="([^"]+)">', page)
+        assert shown and shown.group(2) == "new"
+        seen.append(shown.group(1))
+        response = client.post(f"{BASE}/markeer", data={FORM_FIELD: form_token(client), "actie": "submitted",
+                                                         "werkgeverscode": shown.group(1), "terug": "werkbank"})
+        assert response.status_code == 303
+        location = response.headers["Location"]
+        assert location.startswith("/werkbank?")
+    assert seen == order
+    done = client.get(BASE + location).text
+    assert "zijn aangemeld" in done and "data-copy" not in done
+    assert set(states().values()) == {"submitted"}
+
+
+def test_the_werkbank_carries_each_step_2_value_for_its_copy_button(client: FlaskClient,
+                                                                     make_workbook: WorkbookBuilder) -> None:
+    row = valid_row(werkgeverscode="0042", client_id="rij-client-1", client_secret="Rij-Geheim-9Q2",
+                    dga="Ja", dga_naam="A. de Vries; B. Öztürk", dga_medewerkersnummer="12; 15")
+    upload(client, make_workbook([row]))
+    page = client.get(f"{BASE}/werkbank").text
+    copies = re.findall(r'data-copy="([^"]*)"', page)
+    assert copies == ["rij-client-1", "Rij-Geheim-9Q2", "0042", "Ja", "A. de Vries", "12", "B. Öztürk", "15",
+                      "Ja", "Maandelijks"]
+    assert page.count("Rij-Geheim-9Q2") == 1  # on the screen it is masked; only the copy button holds it
+    assert "••••••••" in page
+
+
+def test_the_werkbank_can_skip_and_pick_and_follows_marks_made_elsewhere(client: FlaskClient,
+                                                                          make_workbook: WorkbookBuilder) -> None:
+    upload(client, make_workbook(numbered_rows(4)))
+
+    def shown(path: str) -> str:
+        found = re.search(r'<section class="werkgever" data-werkgeverscode="([^"]+)"', client.get(BASE + path).text)
+        assert found
+        return found.group(1)
+
+    assert shown("/werkbank") == "1001"
+    assert shown("/werkbank?na=1001") == "1002"
+    assert shown("/werkbank?na=1004") == "1001"  # wraps round
+    assert shown("/werkbank?code=1003") == "1003"
+    assert run_cli("mark", "submitted", "1001", "1002").exit_code == 0  # another clerk, in a terminal
+    assert shown("/werkbank") == "1003"
+    assert shown("/werkbank?code=1001") == "1003"  # no longer pending: not shown
+
+
+def test_purge_from_the_register_page_deletes_the_documents_of_confirmed_werkgevers(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    page = client.get(f"{BASE}/resultaat").text
+    documents = re.findall(rf'href="/uitvoer/(aanmeldingen/{FIRST}-[^"]+)"', page)
+    assert len(documents) == 2
+    assert 'data-action="purge"' not in client.get(f"{BASE}/register").text  # nothing confirmed yet
+    mark(client, FIRST, "confirmed", first_exchange="15-12-2026")
+    assert 'data-action="purge"' in client.get(f"{BASE}/register").text
+    response = client.post(f"{BASE}/opruimen", data={FORM_FIELD: form_token(client)})
+    assert response.status_code == 200
+    assert "2 aanmelding(en) van bevestigde werkgevers verwijderd." in response.text
+    for document in documents:
+        assert client.get(f"{BASE}/uitvoer/{document}").status_code == 404
+    assert [e.documents for e in status_of(None).employers if e.werkgeverscode == FIRST] == [[]]
+
+
+def test_the_blank_workbook_can_be_downloaded(client: FlaskClient) -> None:
+    response = client.get(f"{BASE}/sjabloon.xlsx")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith("asr-werkgevers.xlsx")
+    assert "Werkgevers" in openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames
+
+
+def test_no_secret_appears_on_any_page_but_the_werkbank(client: FlaskClient, make_workbook: WorkbookBuilder) -> None:
+    upload(client, workbook_full_of_secrets(make_workbook))
+    for path in ("/", "/resultaat", "/register", "/uitvoer/overzicht.html", "/uitvoer/foutenrapport.html"):
+        response = client.get(BASE + path)
+        assert response.status_code == 200
+        for secret in ALL_SECRETS:
+            assert secret not in response.text, (path, secret)
+    assert SECRET in client.get(f"{BASE}/werkbank").text  # its copy button
+
+
+def test_every_upload_lives_in_the_private_folder_and_is_gone_when_the_workspace_closes(
+        client: FlaskClient, workspace: Workspace) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    assert workspace.root.stat().st_mode & 0o777 == 0o700
+    assert any(workspace.root.rglob("werkgevers.xlsx"))
+    workspace.close()
+    assert not workspace.root.exists()
+
+
+# --- the server as a process ------------------------------------------------------------------------------
+
+
+def test_serve_prints_its_url_first_binds_only_loopback_and_stops_on_sigterm_with_exit_0(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "batch.cli", "serve", "--no-browser"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = read_first_line(server, timeout=60)
+        found = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([A-Za-z0-9_-]{43,})\n", first)
+        assert found, first
+        port = int(found.group(1))
+        if shutil.which("ss"):  # every socket listening on that port, by its local address
+            listening = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True).stdout
+            assert [line.split()[3] for line in listening.splitlines()] == [f"127.0.0.1:{port}"]
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith("asr-batch-serve-")]
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    stderr = server.stderr.read() if server.stderr else ""
+    assert "gestopt" in stderr and "Traceback" not in stderr and found.group(2) not in stderr
+    assert not any(p.name.startswith("asr-batch-serve-") for p in tmp_path.iterdir())
+
+
+def test_serve_refuses_a_port_in_use_in_dutch(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--no-browser", "--port", port)
+    assert result.exit_code == 2
+    assert f"Poort {port} op 127.0.0.1 kan niet worden gebruikt" in result.stderr
+
+
+def test_serve_refuses_an_unusable_register_before_serving(tmp_path: Path) -> None:
+    broken = tmp_path / "register.sqlite"
+    broken.write_text("geen database")
+    result = run_cli("serve", "--no-browser", "--register", broken)
+    assert result.exit_code == 2
+    assert result.stdout == ""  # no URL: nothing is served
+    assert broken.read_text() == "geen database"
+
+
+def test_status_json_matches_what_the_page_marked(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    mark(client, FIRST, "submitted")
+    mark(client, SECOND, "confirmed", first_exchange="2026-12-15")
+    report = json.loads(run_cli("status", "--json").stdout)
+    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0}
