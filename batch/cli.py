@@ -28,20 +28,28 @@ class Context:
 
 
 class Terminated(BaseException):
-    """SIGTERM, raised like KeyboardInterrupt so every `finally` (temporary folders) still runs."""
+    """SIGTERM (or a closed terminal: SIGHUP, SIGBREAK), raised like KeyboardInterrupt so every `finally`
+    (temporary folders, which may hold secrets) still runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated
+def _on_stop_signal(signum: int, frame: object) -> None:
+    raise Terminated(signum)
 
 
 def _install_signal_handlers() -> None:
     import signal
 
+    from batch.signals import STOP_SIGNALS
+
     # Also when started in the background, where a shell leaves SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    for signum in STOP_SIGNALS:
+        if signum != signal.SIGINT:
+            signal.signal(signum, _on_stop_signal)
 
 
 def _ignore_further_signals() -> None:
@@ -49,9 +57,10 @@ def _ignore_further_signals() -> None:
     code into a crash on the way out."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from batch.signals import STOP_SIGNALS
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _fail(message: str) -> None:
@@ -85,10 +94,13 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
             _ignore_further_signals()
             _fail("asr-batch: afgebroken (Ctrl+C); een uitvoermap wordt alleen vervangen door een volledige run.")
             code = 130
-        except Terminated:
+        except Terminated as stop:
+            import signal
+
             _ignore_further_signals()
-            _fail("asr-batch: gestopt (SIGTERM); een uitvoermap wordt alleen vervangen door een volledige run.")
-            code = 143
+            _fail(f"asr-batch: gestopt ({signal.Signals(stop.signum).name}); een uitvoermap wordt alleen vervangen "
+                  "door een volledige run.")
+            code = 128 + stop.signum
         except Exception as exc:  # the user never sees a traceback unless asked
             if Context.debug:
                 _fail(redact("".join(traceback.format_exception(exc))))
@@ -379,16 +391,27 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
 
     from batch.serve import Server
 
-    with collector.running(), Server(port=port, register=register) as server:  # a server runs for hours
-        click.echo(server.url)
-        sys.stdout.flush()
-        click.echo("asr-batch serve draait op deze computer. Stop met Ctrl+C.", err=True)
-        if not no_browser:
-            webbrowser.open(server.url)
+    with collector.running():  # a server runs for hours: its garbage is collected
+        server = Server(port=port, register=register)
         try:
-            server.run()
-        except (KeyboardInterrupt, Terminated):
-            _ignore_further_signals()
+            click.echo(server.url)
+            sys.stdout.flush()
+            click.echo("asr-batch serve draait op deze computer. Stop met Ctrl+C in dit venster.", err=True)
+            if not no_browser:
+                webbrowser.open(server.url)
+            try:
+                server.run()
+            except (KeyboardInterrupt, Terminated):
+                _ignore_further_signals()
+        finally:
+            if server.busy:
+                click.echo("Even wachten: de werkmap die nu wordt verwerkt, wordt eerst afgemaakt en dan gewist.",
+                           err=True)
+            cleaned = server.close()
+    if not cleaned:
+        click.echo(f"asr-batch serve gestopt, maar de tijdelijke map {server.workspace.root} kon niet helemaal worden "
+                   "gewist. Verwijder hem zelf: er kunnen aanmeldingen met het Client Secret in staan.", err=True)
+        return 2
     click.echo("asr-batch serve gestopt; de tijdelijke bestanden zijn gewist.", err=True)
     return 0
 

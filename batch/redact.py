@@ -11,6 +11,7 @@ secrets, and only runs at least as long as the shortest secret are searched, win
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from batch.fields import is_placeholder
@@ -21,6 +22,9 @@ MASK = "********"
 FEW = 32  # up to this many secrets, plain replacement is fastest
 
 _secrets: set[str] = set()
+# `asr-batch serve` renders pages in some threads while an upload, in another, remembers new secrets: a set must
+# not grow while it is iterated.
+_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,9 @@ def remember(value: str | None) -> None:
     if value and len(value.strip()) >= MIN_LENGTH and not is_placeholder(value.strip()):
         secret = value.strip()
         if secret not in _secrets:
-            _secrets.add(secret)
-            _index = None
+            with _lock:
+                _secrets.add(secret)
+                _index = None
 
 
 def _build_index() -> _Index:
@@ -74,13 +79,16 @@ def redact(text: str) -> str:
     if not _secrets:
         return text
     if len(_secrets) <= FEW:
-        for secret in sorted(_secrets, key=len, reverse=True):
+        with _lock:
+            ordered = sorted(_secrets, key=len, reverse=True)
+        for secret in ordered:
             if secret in text:
                 text = text.replace(secret, MASK)
         return text
-    if _index is None:
-        _index = _build_index()
     index = _index
+    if index is None:
+        with _lock:
+            index = _index = _build_index()
     return index.runs.sub(
         lambda m: _redact_run(m.group(), index) if len(m.group()) >= index.shortest else m.group(), text)
 
@@ -88,5 +96,6 @@ def redact(text: str) -> str:
 def forget_all() -> None:
     """For tests: start with no known secrets."""
     global _index
-    _secrets.clear()
-    _index = None
+    with _lock:
+        _secrets.clear()
+        _index = None

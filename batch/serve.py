@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import hmac
 import io
+import logging
+import re
 import secrets
 import shutil
 import tempfile
@@ -34,13 +36,17 @@ from werkzeug.wrappers import Response as BaseResponse
 from batch.errors import UnusableInput
 from batch.model import REGISTER_STATES, Result, RowResult
 from batch.redact import redact
+from batch.workspace import Workspace
 
 if TYPE_CHECKING:
     import jinja2
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
 UPLOAD_LIMIT = 200 * 1024 * 1024  # bytes: a larger upload is refused with 413
-COOKIE = "asr_batch_token"
+# waitress answers a larger body itself, in English, so it lets through up to its own default and the app says it
+# in Dutch. (The page's script stops a large file before it is sent at all.)
+SERVER_BODY_LIMIT = 1024 * 1024 * 1024
+COOKIE = "asr_batch_token_{port}"  # one per server: two servers on one computer keep their own
 FORM_FIELD = "formtoken"
 DOCUMENTS = "aanmeldingen"
 HOSTS = ("127.0.0.1", "localhost")
@@ -60,6 +66,8 @@ _MESSAGES = {
     404: ("Niet gevonden", "Deze pagina of dit bestand bestaat niet (meer). Begin opnieuw op de startpagina."),
     405: ("Niet toegestaan", "Begin opnieuw op de startpagina."),
     409: ("Even geduld", "Er wordt al een werkmap verwerkt. Wacht tot die klaar is en probeer het dan opnieuw."),
+    410: ("Niet meer beschikbaar",
+          "Dit bestand hoort bij een eerdere upload en is er niet meer. Open het resultaat van de laatste upload."),
     413: ("Bestand te groot",
           f"Een werkmap mag hoogstens {UPLOAD_LIMIT // (1024 * 1024)} MB zijn. Controleer of u de goede werkmap "
           "kiest; sla hem zo nodig op zonder afbeeldingen of extra tabbladen."),
@@ -71,16 +79,13 @@ _MESSAGES = {
 
 @dataclass
 class Run:
-    """The latest upload: the workbook as the clerk named it, its output folder, and the result."""
+    """An upload: the workbook as the clerk named it, its output folder, and the result."""
 
     name: str
     folder: Path  # holds the uploaded workbook and the output folder
     output: Path
     result: Result
     only_pending: bool
-
-    def row(self, code: str) -> RowResult | None:
-        return next((r for r in self.result.rows if r.status == "valid" and r.werkgeverscode == code), None)
 
     def files(self) -> dict[str, Path]:
         """The files of this run the page may serve, by their path under /uitvoer/."""
@@ -89,21 +94,16 @@ class Run:
         return {name: self.output / name for name in names if (self.output / name).is_file()}
 
 
-class Workspace:
-    """The private temporary folder of one server: uploads and their output. Removed by `close`."""
+_UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="asr-batch-serve-"))  # mkdtemp: owner-only (0700)
-        self._uploads = 0
 
-    def new_upload(self) -> Path:
-        self._uploads += 1
-        folder = self.root / f"werkmap-{self._uploads}"
-        folder.mkdir(mode=0o700)
-        return folder
-
-    def close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+def upload_name(given: str | None) -> str:
+    """The uploaded file's own name, as messages and the register show it, made safe to save on any system."""
+    name = _UNSAFE_IN_NAMES.sub("_", Path((given or "").replace("\\", "/")).name).strip(" .") or "werkmap.xlsx"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 10:
+        stem, suffix = name, ""
+    return stem[:100] + (f".{suffix}" if suffix else "")
 
 
 class Page:
@@ -117,6 +117,7 @@ class Page:
         self.env: jinja2.Environment = make_environment()
         self.busy = threading.Lock()  # one upload at a time
         self.run: Run | None = None
+        self._previous: Run | None = None  # kept one upload longer: a page may still be reading its files
 
     def status(self) -> Any:
         from batch.register import status_of
@@ -124,41 +125,39 @@ class Page:
         return status_of(self.register)
 
     def process(self, upload: Any, only_pending: bool) -> Run:
-        """Save the upload and run `process` on it with the register; the previous upload is removed."""
+        """Save the upload and run `process` on it with the register. Call with `busy` held."""
         from batch.pipeline import Options, process
         from batch.register import locate
 
-        name = Path((upload.filename or "").replace("\\", "/")).name.strip() or "werkmap.xlsx"
-        if name.startswith("."):
-            name = "werkmap" + name
+        name = upload_name(upload.filename)
         folder = self.workspace.new_upload()
-        source = folder / name
+        source = folder / "invoer" / name
         try:
+            source.parent.mkdir(mode=0o700)
             upload.save(source)
-            output = folder / "uitvoer"
             options = Options(register=locate(self.register), only_pending=only_pending)
             try:
-                result = process(source, output, options)
+                result = process(source, folder / "uitvoer", options)
             except UnusableInput as exc:  # the messages name the file as the clerk knows it, not our folder
                 raise UnusableInput(exc.message.replace(str(source), name), exc.fix.replace(str(source), name)
                                     ) from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        previous, self.run = self.run, Run(name, folder, output, result, only_pending)
-        if previous is not None:
-            shutil.rmtree(previous.folder, ignore_errors=True)
+        if self._previous is not None:
+            shutil.rmtree(self._previous.folder, ignore_errors=True)
+        self._previous, self.run = self.run, Run(name, folder, folder / "uitvoer", result, only_pending)
         return self.run
 
-    def pending(self) -> list[tuple[RowResult, str]]:
-        """The latest upload's valid werkgevers still to submit (new or changed) with their state, in workbook
-        order. The state is read from the register now: a clerk may have marked one elsewhere since."""
+    def pending(self, run: Run | None) -> list[tuple[RowResult, str]]:
+        """The run's valid werkgevers still to submit (new or changed) with their state, in workbook order. The
+        state is read from the register now: a clerk may have marked one elsewhere since."""
         from batch.register import PENDING
 
-        if self.run is None:
+        if run is None:
             return []
         states = {e.werkgeverscode: e.state for e in self.status().employers}
-        return [(r, states[r.werkgeverscode or ""]) for r in self.run.result.rows
+        return [(r, states[r.werkgeverscode or ""]) for r in run.result.rows
                 if r.status == "valid" and states.get(r.werkgeverscode or "") in PENDING]
 
     def render(self, name: str, **context: Any) -> str:
@@ -179,21 +178,27 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
     """The page's WSGI app, for a server on 127.0.0.1:`port`. `token` is made here unless given (tests)."""
     token = token or secrets.token_urlsafe(32)
     form_token = _form_token(token)
+    cookie = COOKIE.format(port=port)
     page = Page(register, workspace)
-    allowed_hosts = {f"{host}:{port}" for host in HOSTS}
+    allowed_hosts = {f"{host}:{port}" for host in HOSTS} | (set(HOSTS) if port == 80 else set())
 
     app = Flask(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=UPLOAD_LIMIT, MAX_FORM_MEMORY_SIZE=1024 * 1024)
     app.extensions["asr-batch"] = page
     app.extensions["asr-batch-token"] = token
 
-    def render(name: str, status: int = 200, *, with_secrets: bool = False, **context: Any) -> Response:
-        html = page.render(name, formtoken=form_token, form_field=FORM_FIELD, **context)
+    def render(name: str, status: int = 200, *, with_secrets: bool = False, **context: Any) -> BaseResponse:
+        html = page.render(name, formtoken=form_token, form_field=FORM_FIELD, upload_limit=UPLOAD_LIMIT,
+                           **context)
         # Only the werkbank shows a secret (its copy button holds it, as a document does); no other page may.
         return Response(html if with_secrets else redact(html), status=status, mimetype="text/html")
 
-    def message_page(status: int, title: str, text: str, fix: str | None = None) -> Response:
+    def message_page(status: int, title: str, text: str, fix: str | None = None) -> BaseResponse:
         return render("pagina_melding.html", status=status, titel=title, tekst=text, oplossing=fix)
+
+    def start_page(status: int = 200, error: tuple[str, str] | None = None) -> BaseResponse:
+        return render("pagina_start.html", status=status, register=page.status(), laatste=page.run,
+                      staten=REGISTER_STATES, fout=error)
 
     @app.before_request
     def check_access() -> BaseResponse | None:
@@ -206,9 +211,9 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
             # The token leaves the address bar at once: from now on the cookie carries it.
             query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "token"])
             response = redirect(request.path + (f"?{query}" if query else ""), code=303)
-            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
+            response.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
             return response
-        if not hmac.compare_digest(request.cookies.get(COOKIE, "").encode(), token.encode()):
+        if not hmac.compare_digest(request.cookies.get(cookie, "").encode(), token.encode()):
             abort(403)
         if request.method == "POST" and not hmac.compare_digest(
                 request.form.get(FORM_FIELD, "").encode(), form_token.encode()):
@@ -216,7 +221,7 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
         return None
 
     @app.after_request
-    def headers(response: Response) -> BaseResponse:
+    def headers(response: BaseResponse) -> BaseResponse:
         served_file = request.path.startswith("/uitvoer/") and response.mimetype == "text/html"
         response.headers["Content-Security-Policy"] = DOCUMENT_POLICY if served_file else PAGE_POLICY
         response.headers["Cache-Control"] = "no-store"  # pages and files may hold secrets: never on disk
@@ -231,6 +236,14 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
         title, text = _MESSAGES.get(code, (error.name, _MESSAGES[400][1]))
         return message_page(code, title, text)
 
+    @app.errorhandler(UnusableInput)
+    def unusable(error: UnusableInput) -> BaseResponse:  # a register that is busy or cannot be read
+        return message_page(503, "Dat lukt nu niet", error.message, _for_the_page(error.fix))
+
+    @app.errorhandler(FileNotFoundError)
+    def gone(error: FileNotFoundError) -> BaseResponse:  # a file of an upload that was just replaced
+        return message_page(410, *_MESSAGES[410])
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> BaseResponse:  # never a traceback, in the page or in a log
         title, text = _MESSAGES[500]
@@ -238,22 +251,19 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
 
     @app.get("/")
     def start() -> BaseResponse:
-        return render("pagina_start.html", register=page.status(), laatste=page.run, staten=REGISTER_STATES)
+        return start_page()
 
     @app.post("/verwerk")
     def upload() -> BaseResponse:
         upload = request.files.get("werkmap")
         if upload is None or not upload.filename:
-            return render("pagina_start.html", status=400, register=page.status(), laatste=page.run,
-                          staten=REGISTER_STATES, fout=("Er is geen werkmap gekozen.",
-                                                        "Kies eerst het .xlsx-bestand met de werkgevers."))
+            return start_page(400, ("Er is geen werkmap gekozen.", "Kies eerst het .xlsx-bestand met de werkgevers."))
         if not page.busy.acquire(blocking=False):
             abort(409)
         try:
             page.process(upload, only_pending=request.form.get("alleen_open") == "ja")
         except UnusableInput as exc:
-            return render("pagina_start.html", status=400, register=page.status(), laatste=page.run,
-                          staten=REGISTER_STATES, fout=(exc.message, exc.fix))
+            return start_page(400, (exc.message, exc.fix))
         finally:
             page.busy.release()
         return redirect("/resultaat", code=303)
@@ -262,42 +272,42 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
     def result() -> BaseResponse:
         from batch.render import report_context
 
-        if page.run is None:
+        run = page.run
+        if run is None:
             return redirect("/", code=303)
-        files = page.run.files()
-        return render("pagina_resultaat.html", run=page.run, basis="/uitvoer/", nog_open=len(page.pending()),
+        files = run.files()
+        return render("pagina_resultaat.html", run=run, basis="/uitvoer/", nog_open=len(page.pending(run)),
                       bestanden=files, documenten=sum(n.startswith(f"{DOCUMENTS}/") for n in files),
-                      **report_context(page.run.result))
+                      **report_context(run.result))
 
     @app.get("/uitvoer/<path:name>")
     def output_file(name: str) -> BaseResponse:
         files = page.run.files() if page.run else {}
         if name not in files:  # only what the latest run listed: no path outside it, not even a sibling
             abort(404)
-        attachment = name.endswith(".xlsx")
-        return send_file(files[name], as_attachment=attachment, download_name=Path(name).name, max_age=0)
+        return send_file(files[name], as_attachment=name.endswith(".xlsx"), download_name=Path(name).name,
+                         max_age=0)
 
     @app.get("/aanmeldingen.zip")
     def documents_zip() -> BaseResponse:
-        if page.run is None:
+        run = page.run
+        if run is None:
             abort(404)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, path in page.run.files().items():
+            for name, path in run.files().items():
                 if name.startswith(f"{DOCUMENTS}/"):
                     archive.write(path, name)
         buffer.seek(0)
-        stem = Path(page.run.name).stem
         return send_file(buffer, mimetype="application/zip", as_attachment=True,
-                         download_name=f"{stem}-aanmeldingen.zip")
+                         download_name=f"{Path(run.name).stem}-aanmeldingen.zip")
 
     @app.get("/sjabloon.xlsx")
     def blank_workbook() -> BaseResponse:
         from batch.template import write_template
 
         with tempfile.TemporaryDirectory(dir=workspace.root) as folder:
-            path = write_template(Path(folder) / "asr-werkgevers.xlsx")
-            data = path.read_bytes()
+            data = write_template(Path(folder) / "asr-werkgevers.xlsx").read_bytes()
         return send_file(io.BytesIO(data), as_attachment=True, download_name="asr-werkgevers.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -306,7 +316,8 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
         state = request.args.get("status")
         return render("pagina_register.html", register=page.status(), staten=REGISTER_STATES,
                       gekozen=state if state in REGISTER_STATES else None, vandaag=date.today(),
-                      gemarkeerd=request.args.get("gemarkeerd"), actie=request.args.get("actie"))
+                      gemarkeerd=request.args.get("gemarkeerd"), actie=request.args.get("actie"),
+                      opgeruimd=request.args.get("opgeruimd"))
 
     @app.post("/markeer")
     def mark() -> BaseResponse:
@@ -314,7 +325,6 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
 
         code = request.form.get("werkgeverscode", "").strip()
         action = request.form.get("actie", "")
-        back = "/werkbank" if request.form.get("terug") == "werkbank" else "/register"
         try:
             if action not in ("submitted", "confirmed") or not code:
                 raise UnusableInput("Onbekende actie.", "Laad de pagina opnieuw en probeer het nog eens.")
@@ -328,47 +338,52 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
                                             "gegevensuitwisseling.", "Vul die datum in en klik opnieuw op Bevestigd.")
                     opened.mark_confirmed([code], date.today(), parse_date(given, "eerste uitwisseling"))
         except UnusableInput as exc:
-            return message_page(400, "Niet vastgelegd", exc.message, exc.fix)
-        if back == "/werkbank":
+            return message_page(400, "Niet vastgelegd", exc.message, _for_the_page(exc.fix))
+        if request.form.get("terug") == "werkbank":
             return redirect(f"/werkbank?{urlencode({'na': code, 'aangemeld': code})}", code=303)
         return redirect(f"/register?{urlencode({'gemarkeerd': code, 'actie': action})}", code=303)
 
-    @app.post("/opruimen")
+    @app.route("/opruimen", methods=["GET", "POST"])
     def purge() -> BaseResponse:
+        """GET: what would be deleted (nothing changes); POST: delete it, then back to the register."""
         from batch.output import holds_our_document
         from batch.register import using
 
+        dry_run = request.method == "GET"
         with using(register) as opened:
-            done = opened.purge(is_ours=holds_our_document) if opened is not None else []
-        deleted = [f"{d.werkgeverscode}: {d.path}" for d in done if d.deleted]
-        skipped = [f"{d.werkgeverscode}: {d.path} (overgeslagen: {d.reason})" for d in done if not d.deleted]
-        return render("pagina_melding.html", titel="Opgeruimd", goed=True, oplossing=None, lijst=deleted + skipped,
-                      tekst=f"{len(deleted)} aanmelding(en) van bevestigde werkgevers verwijderd.")
+            done = opened.purge(dry_run=dry_run, is_ours=holds_our_document) if opened is not None else []
+        deleted = [d for d in done if d.deleted]
+        if not dry_run:
+            werkgevers = len({d.werkgeverscode for d in deleted})
+            return redirect(f"/register?{urlencode({'opgeruimd': f'{len(deleted)}/{werkgevers}'})}", code=303)
+        return render("pagina_opruimen.html", te_verwijderen=deleted, overgeslagen=[d for d in done if not d.deleted],
+                      werkgevers=len({d.werkgeverscode for d in deleted}), naam=lambda p: Path(p).name)
 
     @app.get("/werkbank")
     def workbench() -> BaseResponse:
         from batch.aanmelding import document_data, mask_secret
 
-        pending = page.pending()
+        run = page.run
+        pending = page.pending(run)
         codes = [row.werkgeverscode for row, _ in pending]
         current = None
-        if pending and page.run is not None:
+        if pending and run is not None:
             wanted, after = request.args.get("code"), request.args.get("na")
             if wanted in codes:
                 current = pending[codes.index(wanted)]
             elif after is not None:  # the next one after `after` in the workbook, wrapping round
-                order = {r.werkgeverscode: n for n, r in enumerate(page.run.result.rows)}
+                order = {r.werkgeverscode: n for n, r in enumerate(run.result.rows)}
                 start = order.get(after, -1)
                 current = next((p for p in pending if order[p[0].werkgeverscode] > start), pending[0])
             else:
                 current = pending[0]
         data = document = None
-        if current is not None and page.run is not None:
-            data = document_data(current[0], page.run.result, mask_secrets=False)
+        if current is not None and run is not None:
+            data = document_data(current[0], run.result, mask_secrets=False)
             document = next((d for d in current[0].documents if d.endswith(".html")), None)
-        return render("pagina_werkbank.html", with_secrets=True, run=page.run, open=pending, huidig=current,
-                      gegevens=data, document=document, positie=pending.index(current) + 1 if current else 0,
-                      aangemeld=request.args.get("aangemeld"), getoond=mask_secret)
+        return render("pagina_werkbank.html", with_secrets=True, run=run, open=pending, huidig=current,
+                      gegevens=data, document=document, aangemeld=request.args.get("aangemeld"),
+                      geldig=run.result.counts["valid"] if run else 0, getoond=mask_secret)
 
     @app.get("/pagina.js")
     def script() -> BaseResponse:
@@ -376,6 +391,32 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
         return Response(source, mimetype="text/javascript")
 
     return app
+
+
+def _for_the_page(fix: str) -> str:
+    """The register's fixes name terminal commands; the clerk on the page has buttons instead."""
+    if "asr-batch" not in fix:
+        return fix
+    return ("Laad de pagina opnieuw en probeer het nog eens. Een werkgever komt in het register door een werkmap te "
+            "uploaden waarin hij geldig is.")
+
+
+class _OneLine(logging.Handler):
+    """waitress's own errors (a broken connection) as one redacted line on stderr, never a traceback."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import sys
+
+        with contextlib.suppress(Exception):
+            sys.stderr.write(redact(f"asr-batch serve: {record.getMessage()}") + "\n")
+
+
+def _quiet_waitress() -> None:
+    logger = logging.getLogger("waitress")
+    logger.setLevel(logging.ERROR)  # its warnings ("Task queue depth", threads at shutdown) are not the clerk's
+    logger.propagate = False
+    if not any(isinstance(h, _OneLine) for h in logger.handlers):
+        logger.addHandler(_OneLine())
 
 
 class Server:
@@ -389,13 +430,13 @@ class Server:
         from batch.register import status_of
 
         status_of(register)  # an unusable register stops the start, before any page is served
+        _quiet_waitress()
         self.workspace = Workspace()
         try:
             # Port 0 asks the system for a free one; the app needs the real port for its Host check.
             self._server: BaseWSGIServer | MultiSocketServer = create_server(
                 lambda environ, start: self.app(environ, start), host="127.0.0.1", port=port, threads=4,
-                max_request_body_size=UPLOAD_LIMIT + 1024 * 1024, clear_untrusted_proxy_headers=True,
-                ident="asr-batch")
+                max_request_body_size=SERVER_BODY_LIMIT, clear_untrusted_proxy_headers=True, ident="asr-batch")
         except OSError as exc:
             self.workspace.close()
             raise UnusableInput(f"Poort {port} op 127.0.0.1 kan niet worden gebruikt ({exc.strerror}).",
@@ -405,17 +446,26 @@ class Server:
         self.app = create_app(port=self.port, register=register, workspace=self.workspace)
         self.url = f"http://127.0.0.1:{self.port}/?token={self.app.extensions['asr-batch-token']}"
 
+    @property
+    def busy(self) -> bool:
+        """Whether an upload is being processed right now."""
+        return bool(self.app.extensions["asr-batch"].busy.locked())
+
     def run(self) -> None:
         self._server.run()
 
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._server.close()
-        self.workspace.close()
+    def close(self) -> bool:
+        """After `run` has returned: let an upload that is running finish (its documents hold secrets and are
+        still being written) and every request thread end, then close the sockets and remove the workspace.
+        True when nothing of the workspace is left."""
+        with self.app.extensions["asr-batch"].busy:
+            self._server.task_dispatcher.shutdown(timeout=60)
+            with contextlib.suppress(OSError):
+                self._server.close()
+            return self.workspace.close()
 
     def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

@@ -7,7 +7,9 @@ import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
-_STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
+# Ctrl+C, a stop request, and a closed terminal (SIGHUP; SIGBREAK on Windows).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
+                     if hasattr(signal, name))
 
 
 @contextlib.contextmanager
@@ -15,7 +17,7 @@ def _handled_by(handler: Callable[[int, Any], object] | int) -> Iterator[bool]:
     """Stop signals go to `handler` inside the block. Yields False (and changes nothing) outside the main thread,
     where signal handlers cannot be changed."""
     try:
-        previous = {s: signal.signal(s, handler) for s in _STOP_SIGNALS}
+        previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     except ValueError:
         yield False
         return

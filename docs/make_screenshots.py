@@ -64,7 +64,7 @@ def main() -> None:
 
         first.locator("[data-action=confirmed]").click()
         page.wait_for_load_state()
-        page.locator("[data-action=purge]").scroll_into_view_if_needed()
+        page.get_by_role("link", name="Bekijk welke aanmeldingen").click()
         shot("6-opruimen")
 
 

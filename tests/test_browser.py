@@ -143,3 +143,24 @@ def test_everything_but_the_copy_buttons_works_with_javascript_off(server: str) 
         assert page.locator("section[data-werkgeverscode]").get_attribute("data-werkgeverscode") != code
         page.get_by_role("link", name="Register", exact=True).click()
         assert page.locator(f'[data-werkgeverscode="{code}"]').get_attribute("data-state") == "submitted"
+
+
+def test_a_too_large_file_is_stopped_in_the_browser_before_it_is_sent(page: Any) -> None:
+    # the sample is larger than this limit
+    page.locator("form[data-max-bytes]").evaluate("f => f.setAttribute('data-max-bytes', '1000')")
+    page.set_input_files("input[type=file][name=werkmap]", str(SAMPLE))
+    page.get_by_role("button", name="Controleren en verwerken").click()
+    assert page.locator("[data-te-groot]").is_visible()
+    assert page.url.endswith("/")  # nothing was sent
+    assert json.loads(run_cli("status", "--json").stdout)["counts"]["total"] == 0
+
+
+def test_a_copy_button_keeps_its_label_when_clicked_twice_quickly(page: Any) -> None:
+    upload(page, SAMPLE)
+    page.get_by_role("link", name="Werkbank", exact=True).click()
+    button = page.get_by_role("button", name="Kopieer Client ID")
+    button.click()
+    button.click()
+    assert button.inner_text() == "Gekopieerd"
+    page.wait_for_timeout(1700)
+    assert button.inner_text() == "Kopieer"

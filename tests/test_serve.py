@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 
 from batch.pipeline import check
 from batch.register import status_of
-from batch.serve import COOKIE, FORM_FIELD, UPLOAD_LIMIT, Workspace, create_app
+from batch.serve import COOKIE, FORM_FIELD, UPLOAD_LIMIT, Workspace, _form_token, create_app, upload_name
 
 PORT = 8123
 TOKEN = "t0k3n-" + "x" * 40
@@ -93,7 +93,7 @@ def test_the_token_in_the_url_becomes_a_strict_httponly_cookie_and_leaves_the_ad
     assert response.status_code == 303
     assert response.headers["Location"] == "/register?status=new"
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith(f"{COOKIE}={TOKEN};")
+    assert cookie.startswith(f"asr_batch_token_{PORT}={TOKEN};")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
     assert browser.get(f"{BASE}/register?status=new").status_code == 200
 
@@ -109,7 +109,7 @@ def test_no_token_is_403(app: Flask, path: str) -> None:
 def test_a_wrong_token_in_the_url_or_the_cookie_is_403(app: Flask) -> None:
     browser = app.test_client()
     assert browser.get(f"{BASE}/?token=wrong").status_code == 403
-    browser.set_cookie(COOKIE, "wrong", domain="127.0.0.1")
+    browser.set_cookie(COOKIE.format(port=PORT), "wrong", domain="127.0.0.1")
     assert browser.get(f"{BASE}/").status_code == 403
     assert browser.get(f"{BASE}/?token={TOKEN[:-1]}").status_code == 403
 
@@ -306,6 +306,12 @@ def test_the_register_page_lists_every_werkgever_by_state_with_its_buttons(clien
     assert page.count('data-action="submitted"') == len(codes)
     assert page.count('data-action="confirmed"') == len(codes)
     assert page.count('name="first_exchange"') == len(codes)
+    # every transition the register allows has its button, on every row (a confirmed date can be corrected)
+    mark(client, codes[1], "confirmed", first_exchange="2026-12-15")
+    row = re.search(rf'data-werkgeverscode="{codes[1]}" data-state="confirmed">(.*?)</tr>',
+                    client.get(f"{BASE}/register").text, re.S)
+    assert row and 'data-action="submitted"' in row.group(1) and 'data-action="confirmed"' in row.group(1)
+    assert 'value="2026-12-15"' in row.group(1)
 
     assert mark(client, codes[0], "submitted").status_code == 303
     filtered = client.get(f"{BASE}/register?status=submitted").text
@@ -342,10 +348,12 @@ def test_a_mark_that_cannot_be_done_is_a_dutch_message_and_marks_nothing(client:
     assert states() == before
 
 
-def test_marking_before_any_upload_says_the_register_is_empty(client: FlaskClient) -> None:
+def test_marking_before_any_upload_says_the_register_is_empty_and_names_no_terminal_command(
+        client: FlaskClient) -> None:
     response = mark(client, FIRST, "submitted")
     assert response.status_code == 400
     assert "bestaat nog niet of is leeg" in response.text
+    assert "asr-batch process" not in response.text and "uploaden" in response.text
 
 
 def test_the_werkbank_walks_the_pending_werkgevers_one_at_a_time(client: FlaskClient) -> None:
@@ -401,20 +409,32 @@ def test_the_werkbank_can_skip_and_pick_and_follows_marks_made_elsewhere(client:
     assert shown("/werkbank?code=1001") == "1003"  # no longer pending: not shown
 
 
-def test_purge_from_the_register_page_deletes_the_documents_of_confirmed_werkgevers(client: FlaskClient) -> None:
-    upload(client, SAMPLES / "werkgevers.xlsx")
+def test_purge_from_the_register_page_shows_first_then_deletes_the_documents_of_confirmed_werkgevers(
+        client: FlaskClient) -> None:
+    upload(client, SAMPLE)
     page = client.get(f"{BASE}/resultaat").text
     documents = re.findall(rf'href="/uitvoer/(aanmeldingen/{FIRST}-[^"]+)"', page)
     assert len(documents) == 2
-    assert 'data-action="purge"' not in client.get(f"{BASE}/register").text  # nothing confirmed yet
+    assert 'href="/opruimen"' not in client.get(f"{BASE}/register").text  # nothing confirmed yet
     mark(client, FIRST, "confirmed", first_exchange="15-12-2026")
-    assert 'data-action="purge"' in client.get(f"{BASE}/register").text
+    assert 'href="/opruimen"' in client.get(f"{BASE}/register").text
+
+    preview = client.get(f"{BASE}/opruimen")
+    assert preview.status_code == 200
+    assert "Deze 2 aanmelding(en) van 1 bevestigde werkgever(s)" in preview.text
+    assert 'data-action="purge"' in preview.text
+    for document in documents:
+        assert Path(document).name in preview.text
+        assert client.get(f"{BASE}/uitvoer/{document}").status_code == 200  # a look deletes nothing
+
     response = client.post(f"{BASE}/opruimen", data={FORM_FIELD: form_token(client)})
-    assert response.status_code == 200
-    assert "2 aanmelding(en) van bevestigde werkgevers verwijderd." in response.text
+    assert response.status_code == 303 and response.headers["Location"] == "/register?opgeruimd=2%2F1"
+    assert "2 aanmelding(en) van 1 bevestigde werkgever(s) verwijderd" in client.get(
+        BASE + response.headers["Location"]).text
     for document in documents:
         assert client.get(f"{BASE}/uitvoer/{document}").status_code == 404
     assert [e.documents for e in status_of(None).employers if e.werkgeverscode == FIRST] == [[]]
+    assert "geen aanmeldingen van bevestigde werkgevers meer" in client.get(f"{BASE}/opruimen").text
 
 
 def test_the_blank_workbook_can_be_downloaded(client: FlaskClient) -> None:
@@ -446,28 +466,176 @@ def test_every_upload_lives_in_the_private_folder_and_is_gone_when_the_workspace
 # --- the server as a process ------------------------------------------------------------------------------
 
 
-def test_serve_prints_its_url_first_binds_only_loopback_and_stops_on_sigterm_with_exit_0(tmp_path: Path) -> None:
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
+def start_server(temporary: Path) -> tuple[subprocess.Popen[str], str]:
+    """`asr-batch serve --no-browser` as a real process with its own temporary folder; returns it and its URL."""
+    env = {**os.environ, "TMPDIR": str(temporary)}
     server = subprocess.Popen([sys.executable, "-m", "batch.cli", "serve", "--no-browser"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return server, read_first_line(server, timeout=60)
+
+
+def stop(server: subprocess.Popen[str], signum: int = signal.SIGTERM) -> tuple[int, str]:
+    server.send_signal(signum)
     try:
-        first = read_first_line(server, timeout=60)
+        code = server.wait(timeout=120)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    return code, server.stderr.read() if server.stderr else ""
+
+
+class Browser:
+    """A plain HTTP client of the real server, holding its cookie (urllib, as a browser would send)."""
+
+    def __init__(self, url: str) -> None:
+        import http.cookiejar
+        import urllib.request
+
+        self.base = url.split("/?")[0]
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.opener.open(url, timeout=30).read()
+
+    def get(self, path: str) -> str:
+        return self.opener.open(self.base + path, timeout=30).read().decode()
+
+    def upload(self, workbook: Path, timeout: float = 300, follow: bool = True) -> int:
+        import urllib.error
+        import urllib.request
+
+        token = re.search(rf'name="{FORM_FIELD}" value="([^"]+)"', self.get("/"))
+        assert token
+        boundary = "grens-asr-batch"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{FORM_FIELD}\"\r\n\r\n{token.group(1)}\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"werkmap\"; filename=\"{workbook.name}\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode() + workbook.read_bytes() + \
+            f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(self.base + "/verwerk", data=body, method="POST", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        opener = self.opener
+        if not follow:
+            class Stay(urllib.request.HTTPRedirectHandler):
+                def redirect_request(self, *args: object, **kwargs: object) -> None:
+                    return None
+
+            opener = urllib.request.build_opener(Stay, *[h for h in self.opener.handlers
+                                                         if isinstance(h, urllib.request.HTTPCookieProcessor)])
+        try:
+            return int(opener.open(request, timeout=timeout).status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+def test_serve_prints_its_url_first_binds_only_loopback_and_stops_on_sigterm_with_exit_0(tmp_path: Path) -> None:
+    server, first = start_server(tmp_path)
+    try:
         found = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([A-Za-z0-9_-]{43,})\n", first)
         assert found, first
         port = int(found.group(1))
         if shutil.which("ss"):  # every socket listening on that port, by its local address
             listening = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True).stdout
             assert [line.split()[3] for line in listening.splitlines()] == [f"127.0.0.1:{port}"]
+        assert Browser(first.strip()).upload(SAMPLE) == 200  # redirected to /resultaat
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith("asr-batch-serve-")]
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) == 0
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    stderr = server.stderr.read() if server.stderr else ""
-    assert "gestopt" in stderr and "Traceback" not in stderr and found.group(2) not in stderr
-    assert not any(p.name.startswith("asr-batch-serve-") for p in tmp_path.iterdir())
+        code, stderr = stop(server)
+    assert code == 0
+    assert "gestopt; de tijdelijke bestanden zijn gewist" in stderr
+    assert "Traceback" not in stderr and found.group(2) not in stderr and SECRET not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this system")
+def test_a_closed_terminal_stops_serve_cleanly_too(tmp_path: Path) -> None:
+    server, first = start_server(tmp_path)
+    Browser(first.strip()).upload(SAMPLE)
+    code, stderr = stop(server, signal.SIGHUP)
+    assert code == 0 and "gewist" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stopping_during_an_upload_finishes_it_then_leaves_nothing(tmp_path: Path,
+                                                                  make_workbook: WorkbookBuilder) -> None:
+    import threading
+    import time
+
+    big = make_workbook(numbered_rows(2000))
+    tmp_path = tmp_path / "tmp"
+    tmp_path.mkdir()
+    server, first = start_server(tmp_path)
+    browser = Browser(first.strip())
+    outcome: list[object] = []
+
+    def send() -> None:
+        try:
+            outcome.append(browser.upload(big, follow=False))
+        except OSError as error:  # the server went away mid-request
+            outcome.append(error)
+
+    uploading = threading.Thread(target=send, daemon=True)
+    uploading.start()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("asr-batch-serve-*/werkmap-*/.uitvoer.*.bezig/aanmeldingen/*")):
+        assert time.monotonic() < deadline, "the upload never started writing documents"
+        time.sleep(0.02)
+    code, stderr = stop(server)
+    uploading.join(60)
+    assert outcome == [303]  # the upload was finished and answered before the server closed
+    assert code == 0
+    assert "Even wachten" in stderr and "gewist" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_upload_over_the_limit_gets_the_dutch_413_from_the_real_server(tmp_path: Path) -> None:
+    import http.client
+
+    server, first = start_server(tmp_path)
+    try:
+        port = int(first.split(":")[2].split("/")[0])
+        token = first.strip().split("token=")[1]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        size = UPLOAD_LIMIT + 5 * 1024 * 1024
+        connection.putrequest("POST", "/verwerk")
+        connection.putheader("Cookie", f"{COOKIE.format(port=port)}={token}")
+        connection.putheader("Content-Type", "multipart/form-data; boundary=grens")
+        connection.putheader("Content-Length", str(size))
+        connection.endheaders()
+        block = b"\0" * (1024 * 1024)
+        try:
+            for _ in range(size // len(block)):
+                connection.send(block)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer before it has read everything
+        response = connection.getresponse()
+        text = response.read().decode()
+        assert response.status == 413
+        assert "Bestand te groot" in text and "200 MB" in text
+    finally:
+        code, _ = stop(server)
+    assert code == 0
+
+
+def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path) -> None:
+    from batch.workspace import IN_USE, PREFIX
+
+    abandoned = tmp_path / f"{PREFIX}dood"
+    abandoned.mkdir(mode=0o700)
+    (abandoned / IN_USE).touch()
+    (abandoned / "aanmelding.html").write_text(SECRET)
+    other = tmp_path / "iets-anders"
+    other.mkdir()
+    server, first = start_server(tmp_path)  # a live one: its folder must survive the next server's sweep
+    try:
+        second, _ = start_server(tmp_path)
+        try:
+            assert not abandoned.exists()
+            assert other.exists()
+            assert len(list(tmp_path.glob(f"{PREFIX}*"))) == 2  # both live servers keep theirs
+        finally:
+            stop(second)
+    finally:
+        stop(server)
+    assert [p.name for p in tmp_path.iterdir()] == ["iets-anders"]
 
 
 def test_serve_refuses_a_port_in_use_in_dutch(tmp_path: Path) -> None:
@@ -497,3 +665,59 @@ def test_status_json_matches_what_the_page_marked(client: FlaskClient) -> None:
     mark(client, SECOND, "confirmed", first_exchange="2026-12-15")
     report = json.loads(run_cli("status", "--json").stdout)
     assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0}
+
+
+def test_a_busy_register_is_a_dutch_page_on_every_page(client: FlaskClient, private_register: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    upload(client, SAMPLE)
+    monkeypatch.setattr("batch.register.LOCK_TIMEOUT", 0.2)
+    holder = sqlite3.connect(private_register, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        token = _form_token(TOKEN)  # known without loading a page, which needs the register
+        marked = client.post(f"{BASE}/markeer", data={FORM_FIELD: token, "werkgeverscode": FIRST,
+                                                       "actie": "submitted"})
+        for response in (client.get(f"{BASE}/"), client.get(f"{BASE}/register"), client.get(f"{BASE}/werkbank"),
+                         upload(client, SAMPLE, token=token), marked):
+            assert response.status_code in (400, 503)
+            assert "Onverwachte fout" not in response.text
+            assert "bezet" in response.text
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def test_a_file_of_an_upload_replaced_meanwhile_is_a_dutch_410(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    page = client.application.extensions["asr-batch"]
+    for path in page.run.files().values():
+        path.unlink()  # as when the next upload replaces it while this page is being sent
+    page.run.files = lambda: {"overzicht.html": page.run.output / "overzicht.html"}
+    response = client.get(f"{BASE}/uitvoer/overzicht.html")
+    assert response.status_code == 410
+    assert "Niet meer beschikbaar" in response.text
+
+
+@pytest.mark.parametrize("given, saved", [("werkgevers.xlsx", "werkgevers.xlsx"), ("a\x00b.xlsx", "a_b.xlsx"),
+                                          ("C:\\Users\\x\\werkgevers.xlsx", "werkgevers.xlsx"),
+                                          ("../../etc/werkgevers.xlsx", "werkgevers.xlsx"), ("uitvoer", "uitvoer"),
+                                          ("x" * 300 + ".xlsx", "x" * 100 + ".xlsx"), ("", "werkmap.xlsx"),
+                                          ("Café <1>.xlsx", "Café _1_.xlsx")])
+def test_an_uploaded_name_is_kept_but_made_safe(given: str, saved: str) -> None:
+    assert upload_name(given) == saved
+
+
+def test_an_odd_file_name_gets_the_workbooks_own_verdict(client: FlaskClient) -> None:
+    for name in ("uitvoer", "a\x00b.xlsx", "x" * 300 + ".xlsx"):
+        response = upload(client, SAMPLE, name=name)
+        assert response.status_code == 303, name
+        assert "10" in client.get(f"{BASE}/resultaat").text
+
+
+def test_port_80_accepts_the_host_without_a_port(workspace: Workspace) -> None:
+    browser = create_app(port=80, register=None, workspace=workspace, token=TOKEN).test_client()
+    assert browser.get(f"http://127.0.0.1/?token={TOKEN}").status_code == 303
+    assert browser.get("http://127.0.0.1/").status_code == 200
+    assert browser.get("http://127.0.0.1:81/").status_code == 403
