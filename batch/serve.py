@@ -222,8 +222,12 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
 
     @app.after_request
     def headers(response: BaseResponse) -> BaseResponse:
-        served_file = request.path.startswith("/uitvoer/") and response.mimetype == "text/html"
-        response.headers["Content-Security-Policy"] = DOCUMENT_POLICY if served_file else PAGE_POLICY
+        if not request.path.startswith("/uitvoer/"):
+            response.headers["Content-Security-Policy"] = PAGE_POLICY
+        elif response.mimetype == "text/html":
+            response.headers["Content-Security-Policy"] = DOCUMENT_POLICY
+        # a PDF gets none: a browser's own PDF viewer may not show it under default-src 'none'
+
         response.headers["Cache-Control"] = "no-store"  # pages and files may hold secrets: never on disk
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
