@@ -138,8 +138,9 @@ def template(path: Path, force: bool) -> int:
 strict_option = click.option("--strict", is_flag=True, help="Waarschuwingen maken een rij ook ongeldig.")
 register_option = click.option(
     "--register", "register", default=None, metavar="LOCATIE",
-    help="Het register: een bestand (register.sqlite) of adres (sqlite:///...). Standaard $ASR_BATCH_REGISTER, "
-         "anders register.sqlite in de gegevensmap van de gebruiker.")
+    help="Het register: een bestand (register.sqlite) of adres (sqlite:///..., of voor een team "
+         "postgresql://gebruiker@server/database). Standaard $ASR_BATCH_REGISTER, anders register.sqlite in de "
+         "gegevensmap van de gebruiker.")
 def quiet_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("-q", "--quiet", is_flag=True, help=help_text)
 

@@ -79,12 +79,6 @@ def test_location_is_option_then_environment_then_the_user_data_folder(tmp_path:
     assert registry.default_path().name == "register.sqlite" and "asr-batch" in str(registry.default_path())
 
 
-def test_a_database_server_url_is_refused_for_now_without_its_password() -> None:
-    result = run_cli("status", "--register", "postgresql://klerk:geheimwachtwoord@db.kantoor/asr")
-    assert result.exit_code == 2
-    assert "postgresql" in result.stderr and "geheimwachtwoord" not in result.output and "***" in result.stderr
-
-
 def test_status_of_an_absent_register_is_empty_and_creates_nothing(private_register: Path) -> None:
     data = status_json()
     assert data == {"register": f"sqlite:///{private_register}", "employers": [],
