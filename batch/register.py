@@ -264,6 +264,7 @@ class Purged:
     path: str
     deleted: bool  # False: left alone (reason says why)
     reason: str = ""
+    elsewhere: bool = False  # not on this computer; the register (a shared one) keeps it for purge where it is
 
 
 # --- opening ----------------------------------------------------------------------------------------------
@@ -597,18 +598,24 @@ class Register:
 
     def purge(self, *, dry_run: bool = False, is_ours: Callable[[Path], bool]) -> list[Purged]:
         """Delete the documents of every confirmed werkgever that still sit in an asr-batch output folder
-        (`is_ours`). Lists what it deleted, or with `dry_run` what it would delete (and changes nothing)."""
+        (`is_ours`). Lists what it deleted, or with `dry_run` what it would delete (and changes nothing).
+
+        A document that is not on this computer is gone from an SQLite register: nothing left to purge. A register
+        on a server is shared by a team, and the document may well be on a colleague's computer: that register keeps
+        it (listed as `elsewhere`), so that purge on that computer still finds it; forgetting it here would leave a
+        file with a Client Secret that no purge ever deletes."""
         at, user = _now(), _user()
         done: list[Purged] = []
         with self._connection(write=not dry_run) as conn:
-            confirmed = [r.werkgeverscode for r in conn.execute(
-                sa.select(werkgevers_table.c.werkgeverscode).where(werkgevers_table.c.state == "confirmed"))]
+            confirmed = sa.select(werkgevers_table.c.werkgeverscode).where(werkgevers_table.c.state == "confirmed")
             rows = conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)
                                 .where(documents_table.c.werkgeverscode.in_(confirmed))).all()
             for code, path in sorted(rows, key=lambda r: (sort_key(r[0]), r[1])):
                 file = Path(path)
                 if not file.is_file():
-                    if not dry_run:  # already gone: nothing left to purge
+                    if self.location.shared:
+                        done.append(Purged(code, path, False, "niet op deze computer", elsewhere=True))
+                    elif not dry_run:
                         _forget_document(conn, code, path)
                     continue
                 if not is_ours(file):

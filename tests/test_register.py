@@ -347,6 +347,28 @@ def test_purge_leaves_a_document_that_left_the_output_folder(three: Path, tmp_pa
     assert (tmp_path / "uit" / "aanmeldingen" / "1001-werkgever-1001.html").exists()
 
 
+def test_purge_keeps_a_document_not_on_this_computer_only_on_a_shared_register(three: Path, tmp_path: Path,
+                                                                                backend: Backend) -> None:
+    """A document not found here is gone, for an SQLite register (one computer's). A register on a server is shared:
+    the document may be on the colleague's computer that made it, and purge there must still find it."""
+    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    out, colleague = tmp_path / "uit", tmp_path / "op-een-andere-computer"
+    document = out / "aanmeldingen" / "1001-werkgever-1001.html"
+    out.rename(colleague)
+    result = run_cli("purge")
+    assert result.exit_code == 0 and "0 document(en) verwijderd" in result.stderr and result.stdout == ""
+    kept = backend.rows("select path from documents where werkgeverscode = '1001'")
+    if backend.name == "sqlite":
+        assert kept == [] and "niet op deze computer" not in result.stderr
+        return
+    assert kept == [(str(document),)]
+    assert "1 document(en) van bevestigde werkgevers staan niet op deze computer" in result.stderr
+    colleague.rename(out)  # the colleague runs purge, where the document is
+    again = run_cli("purge")
+    assert again.exit_code == 0 and "1 document(en) verwijderd" in again.stderr and not document.exists()
+    assert backend.rows("select path from documents where werkgeverscode = '1001'") == []
+
+
 # --- what it never holds ------------------------------------------------------------------------------------
 
 
