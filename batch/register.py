@@ -354,11 +354,17 @@ def _server_fault(location: Location, exc: BaseException) -> UnusableInput:
         return UnusableInput(f"De PostgreSQL-server {server} laat gebruiker '{user}' van deze computer niet toe in "
                              f"database '{database}' (pg_hba.conf). {unchanged}",
                              "Vraag IT deze computer en gebruiker toe te laten.")
-    if state == "42501" or "permission denied" in text:
-        return UnusableInput(f"{where}: gebruiker '{user}' heeft niet de rechten die asr-batch nodig heeft "
-                             f"(tabellen maken, lezen en schrijven in database '{database}'). {unchanged}",
-                             f"Laat IT u eigenaar maken: ALTER DATABASE {database} OWNER TO {user}; (of CREATE "
-                             f"DATABASE {database} OWNER {user};).")
+    if (state == "42501" or "permission denied" in text) and "schema" in text:  # creating the tables
+        return UnusableInput(f"{where}: gebruiker '{user}' heeft niet de rechten om de tabellen van het register te "
+                             f"maken in database '{database}'. {unchanged}",
+                             f"Laat IT u eigenaar van de database maken: ALTER DATABASE {database} OWNER TO {user}; "
+                             f"(of CREATE DATABASE {database} OWNER {user};).")
+    if state == "42501" or "permission denied" in text:  # the tables are there, and belong to another role
+        return UnusableInput(f"{where}: gebruiker '{user}' heeft niet de rechten om het register bij te werken (alleen "
+                             f"lezen, of de tabellen zijn van een andere gebruiker). {unchanged}",
+                             "Gebruik de databasegebruiker van het register van uw kantoor, of laat IT schrijfrechten "
+                             f"geven: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {user}; "
+                             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {user};")
     if state == "53300" or "too many" in text:
         return UnusableInput(f"De PostgreSQL-server {server} neemt geen verbindingen meer aan (te veel). {unchanged}",
                              "Probeer het over een minuut opnieuw; gebeurt het vaak, vraag IT om meer verbindingen.")
@@ -823,7 +829,7 @@ def _meta(location: Location, conn: Connection) -> dict[str, str]:
         raise UnusableInput(f"'{location.shown}' is geen asr-batch-register.",
                             "Kies met --register een ander bestand of een lege database; asr-batch laat deze "
                             "ongemoeid.")
-    return dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).tuples().all())
+    return {key: value for key, value in conn.execute(sa.select(meta_table.c.key, meta_table.c.value))}
 
 
 def _create_tables(location: Location, engine: Engine) -> dict[str, str]:

@@ -1,16 +1,20 @@
-"""A register on a PostgreSQL server: its URL, its driver, its password and its faults.
+"""A register on a PostgreSQL server: its URL, its driver, its password, its faults.
 
-These need no server. The register's whole behaviour on a real one is test_register.py, run against both SQLite and
-PostgreSQL.
+The first tests need no server; the others use the session's own (tests/pgserver.py), and are skipped where
+PostgreSQL is not installed. The register's whole behaviour is test_register.py, run on SQLite and PostgreSQL both.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
+from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import WorkbookBuilder, numbered_rows, run_cli
+from pgserver import Server
+from register_backends import PostgresBackend
 
 from batch.register import locate
 
@@ -64,3 +68,143 @@ def test_without_the_driver_a_server_url_names_the_pip_command(monkeypatch: pyte
 def test_a_malformed_server_url_never_shows_its_password() -> None:
     result = run_cli("status", "--register", f"postgresql://klerk:{PASSWORD}@db:poort/asr")
     assert result.exit_code == 2 and "geen geldig adres" in result.stderr and PASSWORD not in result.output
+
+
+# --- on a real server (the session's own, tests/pgserver.py) --------------------------------------------------
+
+
+@pytest.fixture
+def database(postgres_server: Server, request: pytest.FixtureRequest) -> str:
+    """A new, empty database of the clerk's own."""
+    name = postgres_server.new_database()
+    request.addfinalizer(lambda: postgres_server.drop_database(name))
+    return name
+
+
+def test_the_register_lives_on_the_server(postgres_server: Server, database: str, make_workbook: WorkbookBuilder,
+                                          tmp_path: Path) -> None:
+    url = postgres_server.url(database)
+    result = run_cli("process", make_workbook(numbered_rows(2)), "-o", tmp_path / "uit", "--format", "html",
+                     "--register", url)
+    assert result.exit_code == 0, result.output
+    shown = f"postgresql://klerk@127.0.0.1:{postgres_server.port}/{database}"
+    data = json.loads(run_cli("status", "--json", "--register", url).stdout)
+    assert data["register"] == shown and data["counts"]["new"] == 2
+    assert f"Register: {shown}" in run_cli("status", "--register", url).stdout
+    on_server = PostgresBackend(postgres_server, database)
+    assert set(on_server.rows("select werkgeverscode from werkgevers")) == {("1001",), ("1002",)}
+
+
+def test_a_wrong_password_is_exit_2_and_nothing_is_written(postgres_server: Server, database: str,
+                                                           make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    url = postgres_server.url(database, password=PASSWORD)  # not the clerk's
+    for args in (("status",), ("mark", "submitted", "1001"),
+                 ("process", make_workbook(numbered_rows(1)), "-o", tmp_path / "uit")):
+        result = run_cli(*args, "--register", url)
+        assert result.exit_code == 2, result.output
+        assert "weigert gebruiker 'klerk': het wachtwoord klopt niet" in result.stderr, args
+        assert PASSWORD not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "uit").exists() and not PostgresBackend(postgres_server, database).exists()
+
+
+def test_no_password_at_all_says_where_to_put_one(postgres_server: Server, database: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "geen-pgpass"))
+    result = run_cli("status", "--register", postgres_server.url(database, password=None))
+    assert result.exit_code == 2 and "er is er geen opgegeven" in result.stderr
+    assert "PGPASSWORD" in result.stderr and ".pgpass" in result.stderr
+
+
+def test_pgpassword_and_pgpass_work_as_postgresql_users_expect(postgres_server: Server, database: str,
+                                                              make_workbook: WorkbookBuilder, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    url = postgres_server.url(database, password=None)
+    monkeypatch.setenv("PGPASSWORD", postgres_server.clerk_password)
+    result = run_cli("process", make_workbook(numbered_rows(2)), "-o", tmp_path / "uit", "--format", "html",
+                     "--register", url)
+    assert result.exit_code == 0, result.output
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{postgres_server.port}:{database}:klerk:{postgres_server.clerk_password}\n",
+                      encoding="utf-8")
+    pgpass.chmod(0o600)  # libpq ignores a .pgpass that others may read
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    result = run_cli("mark", "submitted", "1001", "--register", url)
+    assert result.exit_code == 0, result.output
+    data = json.loads(run_cli("status", "--json", "--register", url).stdout)
+    assert data["counts"] == {"total": 2, "new": 1, "submitted": 1, "confirmed": 0, "changed": 0}
+
+
+def test_a_missing_database_says_to_create_it(postgres_server: Server, make_workbook: WorkbookBuilder,
+                                              tmp_path: Path) -> None:
+    result = run_cli("process", make_workbook(numbered_rows(1)), "-o", tmp_path / "uit",
+                     "--register", postgres_server.url("asr_register"))
+    assert result.exit_code == 2, result.output
+    assert "De database 'asr_register' bestaat niet op de PostgreSQL-server" in result.stderr
+    assert "createdb --owner=klerk asr_register" in result.stderr and not (tmp_path / "uit").exists()
+
+
+def test_a_server_that_is_down_is_exit_2_and_nothing_is_written(make_workbook: WorkbookBuilder,
+                                                                tmp_path: Path) -> None:
+    port = free_port()
+    result = run_cli("process", make_workbook(numbered_rows(1)), "-o", tmp_path / "uit",
+                     "--register", f"postgresql://klerk:{PASSWORD}@127.0.0.1:{port}/asr")
+    assert result.exit_code == 2 and f"Kan de PostgreSQL-server op 127.0.0.1:{port} niet bereiken" in result.stderr
+    assert not (tmp_path / "uit").exists() and PASSWORD not in result.output
+
+
+def test_a_clerk_without_rights_in_the_database_is_exit_2_and_nothing_is_written(
+        postgres_server: Server, make_workbook: WorkbookBuilder, tmp_path: Path, request: pytest.FixtureRequest,
+) -> None:
+    """IT made the database but kept it for itself: since PostgreSQL 15 nobody else may create tables in it."""
+    name = postgres_server.new_database(owner="postgres")
+    request.addfinalizer(lambda: postgres_server.drop_database(name))
+    result = run_cli("process", make_workbook(numbered_rows(1)), "-o", tmp_path / "uit",
+                     "--register", postgres_server.url(name))
+    assert result.exit_code == 2, result.output
+    assert "gebruiker 'klerk' heeft niet de rechten om de tabellen van het register te maken" in result.stderr
+    assert "OWNER TO klerk" in result.stderr
+    assert not (tmp_path / "uit").exists() and not PostgresBackend(postgres_server, name).exists()
+
+
+def test_a_role_that_may_only_read_sees_the_status_and_changes_nothing(postgres_server: Server, database: str,
+                                                                       make_workbook: WorkbookBuilder,
+                                                                       tmp_path: Path) -> None:
+    url = postgres_server.url(database)
+    run_cli("process", make_workbook(numbered_rows(3)), "-o", tmp_path / "uit", "--format", "html", "--register", url)
+    reader, password = f"lezer_{database}", "lezer-wachtwoord"
+    postgres_server.admin(f"CREATE ROLE {{}} LOGIN PASSWORD '{password}'", reader)
+    with postgres_server.connect(database) as conn:
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}")
+    read_only = postgres_server.url(database, user=reader, password=password)
+    on_server = PostgresBackend(postgres_server, database)
+    before = on_server.snapshot()
+    assert json.loads(run_cli("status", "--json", "--register", read_only).stdout)["counts"]["total"] == 3
+    for args in (("mark", "submitted", "1001"), ("forget", "1002"),
+                 ("process", make_workbook(numbered_rows(4), name="b.xlsx"), "-o", tmp_path / "b")):
+        result = run_cli(*args, "--register", read_only)
+        assert result.exit_code == 2, args
+        assert f"gebruiker '{reader}' heeft niet de rechten om het register bij te werken" in result.stderr, args
+        assert f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {reader}" in result.stderr
+    assert on_server.snapshot() == before and not (tmp_path / "b").exists()
+
+
+def test_the_password_is_never_printed_written_or_kept(postgres_server: Server, database: str,
+                                                       make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    password = postgres_server.clerk_password
+    url = postgres_server.url(database)
+    out = tmp_path / "uit"
+    runs = [run_cli(*args, "--register", url) for args in (
+        ("process", make_workbook(numbered_rows(3)), "-o", out), ("status",), ("status", "--json"),
+        ("status", "--xlsx", tmp_path / "register.xlsx"), ("mark", "submitted", "1001"),
+        ("mark", "confirmed", "1002", "--first-exchange", "2026-12-15"), ("purge", "--dry-run"), ("purge",),
+        ("forget", "1003"), ("mark", "submitted", "9999"))]
+    runs.append(run_cli("status", "--register", postgres_server.url(f"{database}_bestaat_niet")))
+    assert [r.exit_code for r in runs] == [0] * 9 + [2, 2]
+    for result in runs:
+        assert password not in result.output
+    for file in tmp_path.rglob("*"):
+        if file.is_file():
+            assert password.encode() not in file.read_bytes(), file
+    assert password.encode() not in PostgresBackend(postgres_server, database).everything()

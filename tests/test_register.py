@@ -15,6 +15,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -546,6 +547,42 @@ def test_commands_at_once_all_land(make_workbook: WorkbookBuilder, tmp_path: Pat
     assert [found[str(code)] for code in range(1001, 1009)] == ["submitted"] * 8
     assert [found[str(code)] for code in range(1009, 1013)] == ["new"] * 4
     assert backend.rows("select count(*) from events where event = 'submitted'") == [(8,)]
+
+
+def test_first_runs_at_once_create_one_register(backend: Backend) -> None:
+    """Two clerks start on a new register at the same moment: the tables and the key are made once."""
+    barrier = threading.Barrier(4)
+    opened: list[registry.Register | None] = []
+    failures: list[BaseException] = []
+
+    def first_run() -> None:
+        try:
+            barrier.wait()
+            opened.append(open_register(locate(), create=True))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first_run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == [] and len(opened) == 4 and all(register is not None for register in opened)
+    assert len({register.key for register in opened if register is not None}) == 1
+    for register in opened:
+        if register is not None:
+            register.close()
+    assert backend.rows("select count(*) from events where event = 'created'") == [(1,)]
+
+
+def test_the_timeout_comes_from_the_environment(three: Path, backend: Backend) -> None:
+    with backend.hold_lock():
+        started = time.monotonic()
+        done = subprocess.run([*AS_INSTALLED, "mark", "submitted", "1001"], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "ASR_BATCH_REGISTER_TIMEOUT": "0.5"}, check=False)
+        waited = time.monotonic() - started
+    assert done.returncode == 2 and "bezet" in done.stderr and "al 0.5 seconden" in done.stderr, done.stderr
+    assert waited < 30 and states()["1001"] == "new"
 
 
 @pytest.mark.sqlite_only
