@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import socket
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import WorkbookBuilder, numbered_rows, run_cli
+from conftest import WorkbookBuilder, numbered_rows, run_cli, valid_row, write_workbook
 from pgserver import Server
 from register_backends import PostgresBackend
 
@@ -208,3 +209,49 @@ def test_the_password_is_never_printed_written_or_kept(postgres_server: Server, 
         if file.is_file():
             assert password.encode() not in file.read_bytes(), file
     assert password.encode() not in PostgresBackend(postgres_server, database).everything()
+
+
+def the_routine(folder: Path, register: str) -> dict[str, object]:
+    """What a new office does over two months, as its clerk would type it: process, mark, a change in the
+    workbook, --only-pending, purge. Returns `status --json` at the end."""
+    def asr_batch(*args: object) -> str:
+        result = run_cli(*args, "--register", register)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    folder.mkdir()
+    today = date.today()
+    november = numbered_rows(4) + [valid_row(werkgeverscode="0087", naam="Reïntegratiebureau Eëndracht")]
+    asr_batch("process", write_workbook(folder / "werkgevers.xlsx", november), "-o", folder / "november")
+    asr_batch("mark", "submitted", "1001", "1002", "0087", "--on", (today - timedelta(days=20)).isoformat())
+    asr_batch("mark", "confirmed", "1001", "--first-exchange", (today + timedelta(days=10)).isoformat(),
+              "--on", (today - timedelta(days=5)).isoformat())
+    december = numbered_rows(4)
+    december[1]["verloning"] = "4-wekelijks"  # 1002 changed after it was submitted
+    december[3]["naam"] = "Werkgever 1004 Holding B.V."  # a new name alone changes nothing a.s.r. needs
+    december.append(valid_row(werkgeverscode="1005", naam="Nieuwkomer B.V."))
+    asr_batch("process", write_workbook(folder / "werkgevers.xlsx", december), "-o", folder / "december",
+              "--only-pending")
+    asr_batch("mark", "submitted", "1002")
+    asr_batch("purge")
+    data: dict[str, object] = json.loads(asr_batch("status", "--json"))
+    return data
+
+
+def test_the_same_routine_gives_the_same_status_on_sqlite_and_postgresql(postgres_server: Server, database: str,
+                                                                         tmp_path: Path) -> None:
+    on_sqlite = the_routine(tmp_path / "sqlite", str(tmp_path / "register.sqlite"))
+    on_postgresql = the_routine(tmp_path / "postgresql", postgres_server.url(database))
+    assert on_sqlite["register"] == f"sqlite:///{tmp_path / 'register.sqlite'}"
+    assert on_postgresql["register"] == f"postgresql://klerk@127.0.0.1:{postgres_server.port}/{database}"
+
+    def alike(data: dict[str, object], folder: Path) -> str:
+        """Without what differs by design: the register's address, and the folder the documents are in."""
+        return json.dumps({**data, "register": None}, ensure_ascii=False).replace(str(folder), "MAP")
+
+    assert alike(on_sqlite, tmp_path / "sqlite") == alike(on_postgresql, tmp_path / "postgresql")
+    employers = {e["werkgeverscode"]: e for e in on_postgresql["employers"]}  # type: ignore[attr-defined]
+    assert {code: e["state"] for code, e in employers.items()} == {
+        "0087": "submitted", "1001": "confirmed", "1002": "submitted", "1003": "new", "1004": "new", "1005": "new"}
+    assert employers["1001"]["documents"] == []  # purged
+    assert len(employers["1005"]["documents"]) == 2 and employers["1004"]["naam"] == "Werkgever 1004 Holding B.V."

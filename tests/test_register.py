@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -585,6 +586,64 @@ def test_the_timeout_comes_from_the_environment(three: Path, backend: Backend) -
     assert waited < 30 and states()["1001"] == "new"
 
 
+def test_a_team_at_once_loses_nothing_and_decides_nothing_on_a_stale_read(make_workbook: WorkbookBuilder,
+                                                                           tmp_path: Path, backend: Backend) -> None:
+    """Two clerks marking (three commands each), one processing a workbook whose data changed for werkgevers being
+    marked, another purging: all at once, as real processes. Every command lands, and the register ends as if they
+    had run one after the other in the order of their events: a state decided on a reading taken before another
+    command wrote would show here (1005 `new` again, a confirmed werkgever's document left behind)."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    process(make_workbook(numbered_rows(12)), first)
+    assert run_cli("mark", "confirmed", "1001", "1002", "1003", "1004", "--first-exchange", "2026-12-15").exit_code == 0
+    rows = numbered_rows(12)
+    rows[4]["verloning"] = "4-wekelijks"  # 1005, which the first clerk marks submitted meanwhile
+    rows[6]["dertiende_maand"] = "Nee"  # 1007, which the second clerk confirms meanwhile
+    later = make_workbook([*rows, valid_row(werkgeverscode="1013", naam="Nieuwkomer")], name="later.xlsx")
+
+    def commands(*each: list[str]) -> list[str]:  # one actor: its commands one after the other
+        return [" && ".join(shlex.join([*AS_INSTALLED, *args]) for args in each)]
+
+    team = [
+        commands(["mark", "submitted", "1005"], ["mark", "submitted", "1006"], ["mark", "submitted", "1009"]),
+        commands(["mark", "confirmed", "1007", "--first-exchange", "2026-12-20"],
+                 ["mark", "confirmed", "1008", "--first-exchange", "2026-12-20"], ["mark", "submitted", "1010"]),
+        commands(["process", str(later), "-o", str(second), "--format", "html"]),
+        commands(["purge"]),
+    ]
+    running = [subprocess.Popen(["sh", "-c", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for command in team]
+    for proc in running:
+        _, stderr = proc.communicate(timeout=180)
+        assert proc.returncode == 0, stderr
+
+    events = backend.rows("select id, werkgeverscode, event, detail from events order by id")
+
+    def at(code: str | None, event: str, detail: str = "") -> int:
+        (found,) = [i for i, c, e, d in events if c == code and e == event and (d or "").startswith(detail)]
+        return int(found)
+
+    recorded = at(None, "seen", "later.xlsx")  # the moment `process` recorded its run
+    purged = min(i for i, _, e, _ in events if e == "deleted")  # and `purge` deleted (the 4 confirmed first)
+    assert [e for _, _, e, _ in events].count("submitted") == 4  # no event lost
+    assert [e for _, _, e, _ in events].count("confirmed") == 6
+    found = states()
+    expected = {**{str(c): "confirmed" for c in range(1001, 1005)}, "1006": "submitted", "1008": "confirmed",
+                "1009": "submitted", "1010": "submitted", "1011": "new", "1012": "new", "1013": "new",
+                # marked before the run recorded: its data changed since; marked after: submitted with the new data
+                "1005": "changed" if at("1005", "submitted") < recorded else "submitted",
+                "1007": "changed" if at("1007", "confirmed") < recorded else "confirmed"}
+    assert found == expected
+    # The documents the register lists are exactly those on disk: none deleted without a trace, none forgotten.
+    on_disk = {str(p) for p in (*first.glob("aanmeldingen/*"), *second.glob("aanmeldingen/*"))}
+    assert {path for (path,) in backend.rows("select path from documents")} == on_disk
+    # purge deleted every document of a werkgever confirmed before it, in every folder recorded before it.
+    for code in ("1001", "1002", "1003", "1004", "1008"):
+        confirmed_first = code != "1008" or at("1008", "confirmed") < purged
+        for folder, written in ((first, 0), (second, recorded)):
+            document = folder / "aanmeldingen" / f"{code}-werkgever-{code}.html"
+            assert document.exists() == (not confirmed_first or written > purged), document
+
+
 @pytest.mark.sqlite_only
 def test_open_register_reads_without_creating(tmp_path: Path) -> None:
     location = Location(locate(str(tmp_path / "nieuw.sqlite")).url, tmp_path / "nieuw.sqlite")
@@ -611,6 +670,53 @@ def test_a_mark_between_reading_and_recording_is_not_lost(make_workbook: Workboo
         assert opened.record(result, plan, tmp_path / "b" / "aanmeldingen") == {"1001": "submitted", "1002": "new"}
     finally:
         opened.close()
+    assert states() == {"1001": "submitted", "1002": "new"}
+
+
+def test_a_mark_while_process_records_waits_for_it_and_is_not_overwritten(make_workbook: WorkbookBuilder,
+                                                                           tmp_path: Path, backend: Backend) -> None:
+    """The writers take turns: a mark that comes while process records its run (held here at the swap of its
+    output folder, after it has decided what to write) waits until the run is committed, then reads it: it marks
+    the data of that run submitted, not the data it would have read before (a stale read that a row lock alone,
+    taken when the mark writes, would not prevent)."""
+    from batch.pipeline import check
+
+    process(make_workbook(numbered_rows(2)), tmp_path / "a")
+    changed = make_workbook(numbered_rows(2, verloning="4-wekelijks"), name="b.xlsx")
+    result = check(changed)
+    folder = tmp_path / "b" / "aanmeldingen"
+    recording, opened = open_register(locate(), create=False), open_register(locate(), create=False)
+    assert recording is not None and opened is not None
+    in_swap, release = threading.Event(), threading.Event()
+    recorded: list[dict[str, str]] = []
+    marked: list[list[str]] = []
+
+    def hold_the_swap(states: dict[str, str]) -> None:
+        in_swap.set()
+        release.wait(30)
+
+    plan = recording.plan((r for r in result.rows if r.status == "valid"), folder)
+    recorder = threading.Thread(target=lambda: recorded.append(recording.record(result, plan, folder,
+                                                                                then=hold_the_swap)))
+    marker = threading.Thread(target=lambda: marked.append(opened.mark_submitted(["1001"], TODAY)))
+    try:
+        recorder.start()
+        assert in_swap.wait(30)
+        marker.start()
+        marker.join(timeout=1.0)
+        assert marker.is_alive(), "the mark did not wait for the recording"
+        release.set()
+        recorder.join(timeout=30)
+        marker.join(timeout=30)
+    finally:
+        release.set()
+        recording.close()
+        opened.close()
+    assert recorded == [{"1001": "new", "1002": "new"}] and marked == [["1001"]]
+    assert states() == {"1001": "submitted", "1002": "new"}
+    order = [(c, e) for _, c, e in backend.rows("select id, werkgeverscode, event from events order by id")]
+    assert order.index((None, "seen")) < order.index(("1001", "submitted"))
+    process(changed, tmp_path / "c")  # the data that was submitted: nothing changed since
     assert states() == {"1001": "submitted", "1002": "new"}
 
 
