@@ -24,6 +24,11 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "pip install '.[test]' && pytest" in ci.splitlines()
 
 
+def test_ci_runs_the_postgresql_tests_rather_than_skipping_them() -> None:
+    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "export ASR_BATCH_REQUIRE_POSTGRES=1" in ci.splitlines() and "apt-get install" in ci
+
+
 def test_column_table_matches_the_field_table() -> None:
     assert readme_table() in README
 
