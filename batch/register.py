@@ -365,6 +365,10 @@ def _server_fault(location: Location, exc: BaseException) -> UnusableInput:
                              "Gebruik de databasegebruiker van het register van uw kantoor, of laat IT schrijfrechten "
                              f"geven: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {user}; "
                              f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {user};")
+    if state in ("42P01", "42703"):  # a table or a column of ours is missing: not (or no longer) a whole register
+        return UnusableInput(f"{where} is geen volledig asr-batch-register (een tabel of kolom ontbreekt). {unchanged}",
+                             "Controleer het adres bij --register of ASR_BATCH_REGISTER; was het wel het register, "
+                             "laat IT dan een reservekopie terugzetten (pg_restore).")
     if state == "53300" or "too many" in text:
         return UnusableInput(f"De PostgreSQL-server {server} neemt geen verbindingen meer aan (te veel). {unchanged}",
                              "Probeer het over een minuut opnieuw; gebeurt het vaak, vraag IT om meer verbindingen.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import pwd
 import re
 import secrets
 import shutil
@@ -121,6 +120,8 @@ class Server:
 def _run(command: list[str], run_as: str | None, cwd: Path) -> subprocess.CompletedProcess[str]:
     extra: dict[str, Any] = {}
     if run_as is not None:
+        import pwd
+
         entry = pwd.getpwnam(run_as)
         extra = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
@@ -137,7 +138,9 @@ def start() -> Server:
     except ImportError:
         raise Unavailable("psycopg is not installed: pip install '.[test]'.") from None
     run_as = None
-    if os.geteuid() == 0:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        import pwd
+
         try:
             pwd.getpwnam("postgres")
         except KeyError:
@@ -153,8 +156,11 @@ def start() -> Server:
 
 
 def _start_in(folder: Path, bindir: Path, run_as: str | None) -> Server:
-    owner = pwd.getpwnam(run_as) if run_as else None
-    if owner is not None:
+    owner = None
+    if run_as is not None:
+        import pwd
+
+        owner = pwd.getpwnam(run_as)
         os.chown(folder, owner.pw_uid, owner.pw_gid)
     superuser_password, clerk_password = secrets.token_hex(16), secrets.token_hex(16)
     pwfile = folder / "superuser-password"

@@ -255,3 +255,15 @@ def test_the_same_routine_gives_the_same_status_on_sqlite_and_postgresql(postgre
         "0087": "submitted", "1001": "confirmed", "1002": "submitted", "1003": "new", "1004": "new", "1005": "new"}
     assert employers["1001"]["documents"] == []  # purged
     assert len(employers["1005"]["documents"]) == 2 and employers["1004"]["naam"] == "Werkgever 1004 Holding B.V."
+
+
+def test_a_register_missing_a_table_is_exit_2(postgres_server: Server, database: str, make_workbook: WorkbookBuilder,
+                                              tmp_path: Path) -> None:
+    url = postgres_server.url(database)
+    run_cli("process", make_workbook(numbered_rows(1)), "-o", tmp_path / "uit", "--format", "html", "--register", url)
+    on_server = PostgresBackend(postgres_server, database)
+    on_server.execute("drop table documents")
+    before = on_server.snapshot()
+    result = run_cli("status", "--register", url)
+    assert result.exit_code == 2 and "geen volledig asr-batch-register" in result.stderr
+    assert on_server.snapshot() == before
