@@ -150,8 +150,9 @@ def template(path: Path, force: bool) -> int:
 strict_option = click.option("--strict", is_flag=True, help="Waarschuwingen maken een rij ook ongeldig.")
 register_option = click.option(
     "--register", "register", default=None, metavar="LOCATIE",
-    help="Het register: een bestand (register.sqlite) of adres (sqlite:///...). Standaard $ASR_BATCH_REGISTER, "
-         "anders register.sqlite in de gegevensmap van de gebruiker.")
+    help="Het register: een bestand (register.sqlite) of adres (sqlite:///..., of voor een team "
+         "postgresql://gebruiker@server/database). Standaard $ASR_BATCH_REGISTER, anders register.sqlite in de "
+         "gegevensmap van de gebruiker.")
 def quiet_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("-q", "--quiet", is_flag=True, help=help_text)
 
@@ -365,11 +366,18 @@ def purge(dry_run: bool, register: str | None) -> int:
             return 0
         done = opened.purge(dry_run=dry_run, is_ours=holds_our_document)
     for item in done:
+        if item.elsewhere:
+            continue
         verb = ("zou verwijderen" if dry_run else "verwijderd") if item.deleted else f"overgeslagen: {item.reason}"
         click.echo(f"{item.werkgeverscode}  {item.path}  ({verb})")
     deleted = sum(item.deleted for item in done)
     click.echo(f"{deleted} document(en) {'te verwijderen' if dry_run else 'verwijderd'}"
                f"{'; niets gewijzigd (--dry-run)' if dry_run else ''}.", err=True)
+    elsewhere = sum(item.elsewhere for item in done)
+    if elsewhere:
+        click.echo(f"{elsewhere} document(en) van bevestigde werkgevers staan niet op deze computer: gemaakt op de "
+                   "computer van een collega (of daar al verwijderd). Het gedeelde register houdt ze bij; draai purge "
+                   "ook op die computer.", err=True)
     return 0
 
 

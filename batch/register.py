@@ -2,7 +2,11 @@
 
 SQLAlchemy Core: the tables are declared once, here; every change is one transaction, so an interrupted command
 leaves the register as it was. The CLI (and later the local page) call these functions and write no SQL of
-their own. SQLite by default, in the user's data folder; the SQL is the same on PostgreSQL.
+their own. SQLite by default, in the user's data folder; for a team, PostgreSQL, with the same tables and the
+same SQL. Where the two differ (how a transaction begins, how writers take turns, how a failure reads) is said in
+a few named places: `_sqlite_engine`, `_postgres_engine`, `_lock_for_writing`, `_lock_schema`, `_server_fault`,
+and `Location.shared` (a register on a server is shared by a team: a document it names may be on a colleague's
+computer).
 
 It never holds a Client ID, a Client Secret, a DGA's name or number: a keyed fingerprint (HMAC-SHA256, with a
 random key made with the register) of a werkgever's step-2 data tells whether that data changed since it was
@@ -14,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import hmac
+import importlib
 import os
 import re
 import secrets
@@ -34,6 +39,9 @@ from batch.model import REGISTER_STATES, Result, RowResult
 SCHEMA_VERSION = 1
 ENV_VAR = "ASR_BATCH_REGISTER"
 LOCK_TIMEOUT = float(os.environ.get("ASR_BATCH_REGISTER_TIMEOUT", "15"))  # seconds to wait for another command
+CONNECT_TIMEOUT = 10  # seconds: a database server that is down or out of reach never keeps a command hanging
+POSTGRES_EXTRA = "pip install 'asr-batch[postgres]'"
+POSTGRES_DRIVERS = ("postgresql", "postgres", "postgresql+psycopg")  # all spoken through psycopg 3
 
 STATES = REGISTER_STATES
 PENDING = frozenset({"new", "changed"})  # still to submit (again)
@@ -82,12 +90,17 @@ events_table = sa.Table(
 @dataclass(frozen=True)
 class Location:
     url: URL
-    path: Path | None  # the SQLite file
+    path: Path | None  # the SQLite file; None for a database server
 
     @property
     def shown(self) -> str:
         """The URL as `status` shows it: never with a password."""
-        return self.url.render_as_string(hide_password=True)
+        return self.url.render_as_string(hide_password=True) if self.path is not None else _shown(self.url)
+
+    @property
+    def shared(self) -> bool:
+        """A register on a database server is shared by a team, each clerk on a computer of their own."""
+        return self.path is None
 
 
 def default_path() -> Path:
@@ -107,13 +120,15 @@ def locate(given: str | None = None) -> Location:
         url.get_backend_name()
     except (sa.exc.ArgumentError, ValueError):
         raise UnusableInput(f"'{_without_password(value)}' is geen geldig adres van een register.",
-                            "Geef een bestandspad (register.sqlite) of een adres als sqlite:///pad/register.sqlite."
-                            ) from None
+                            "Geef een bestandspad (register.sqlite), een adres als sqlite:///pad/register.sqlite, "
+                            "of postgresql://gebruiker@server/database.") from None
+    if url.get_backend_name() in ("postgresql", "postgres"):
+        return _server_location(url)
     if url.get_backend_name() != "sqlite":
         raise UnusableInput(
-            f"Een register op {url.get_backend_name()} ('{url.render_as_string(hide_password=True)}') kan deze "
-            "versie van asr-batch nog niet gebruiken.",
-            "Gebruik een SQLite-bestand: --register pad/register.sqlite.")
+            f"Een register op {url.get_backend_name()} ('{_shown(url)}') kan asr-batch niet gebruiken.",
+            "Gebruik een SQLite-bestand (--register pad/register.sqlite) of PostgreSQL "
+            "(--register postgresql://gebruiker@server/database).")
     if not url.database or url.database == ":memory:":
         raise UnusableInput("Een register in het geheugen blijft niet bewaard.", "Geef een bestandspad.")
     if url.database.startswith("file:"):  # an SQLite URI, such as file:/pad/register.sqlite?mode=ro&uri=true
@@ -125,8 +140,31 @@ def locate(given: str | None = None) -> Location:
     return Location(url.set(database=str(path)), path)
 
 
+def _server_location(url: URL) -> Location:
+    """A PostgreSQL URL, spoken through psycopg 3 whichever way it is written (postgres:// too)."""
+    if url.drivername not in POSTGRES_DRIVERS:
+        raise UnusableInput(f"asr-batch spreekt PostgreSQL via psycopg 3, niet via '{url.drivername}' "
+                            f"('{_shown(url)}').", "Schrijf het adres als postgresql://gebruiker@server/database.")
+    try:
+        importlib.import_module("psycopg")
+    except ImportError:  # not installed, or without the libpq it needs
+        raise UnusableInput(f"Voor het register '{_shown(url)}' op PostgreSQL is het stuurprogramma psycopg nodig, "
+                            "en dat is niet geïnstalleerd.", f"Installeer het met: {POSTGRES_EXTRA}") from None
+    return Location(url.set(drivername="postgresql+psycopg"), None)
+
+
+def _shown(url: URL) -> str:
+    """A server's URL as people write it (postgresql://klerk@db.kantoor/asr), without the driver and without the
+    password: not the one in the URL, nor one given in its query (libpq takes ?password=... too)."""
+    query = {key: value for key, value in url.query.items() if "password" not in key.lower()}
+    backend = url.get_backend_name()
+    return URL.create("postgresql" if backend in ("postgresql", "postgres") else backend, username=url.username,
+                      host=url.host, port=url.port, database=url.database,
+                      query=query).render_as_string(hide_password=False)
+
+
 def _without_password(value: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value)
+    return re.sub(r"(password=)[^&]*", r"\1***", re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value))
 
 
 # --- what it records --------------------------------------------------------------------------------------
@@ -226,6 +264,7 @@ class Purged:
     path: str
     deleted: bool  # False: left alone (reason says why)
     reason: str = ""
+    elsewhere: bool = False  # not on this computer; the register (a shared one) keeps it for purge where it is
 
 
 # --- opening ----------------------------------------------------------------------------------------------
@@ -244,11 +283,12 @@ def _now() -> str:
 
 def _fault(location: Location, exc: BaseException) -> UnusableInput:
     """A database failure as a Dutch exit-2 message; the register is left as it was."""
+    if location.shared:
+        return _server_fault(location, getattr(exc, "orig", None) or exc)
     text = str(getattr(exc, "orig", None) or exc).lower()
     where = f"Het register '{location.shown}'"
     if "locked" in text or "busy" in text:
-        return UnusableInput(f"{where} is bezet: een andere opdracht gebruikt het al {LOCK_TIMEOUT:g} seconden.",
-                             "Wacht tot die klaar is en probeer het opnieuw; er is niets gewijzigd.")
+        return _busy(location)
     if "readonly" in text or "read-only" in text or "permission" in text:
         return UnusableInput(f"{where} kan niet worden bijgewerkt: de map of het bestand is alleen-lezen.",
                              "Geef uzelf schrijfrechten, of kies met --register een andere plek; er is niets "
@@ -265,7 +305,92 @@ def _fault(location: Location, exc: BaseException) -> UnusableInput:
                          "Controleer het pad met --register; er is niets gewijzigd.")
 
 
+def _busy(location: Location) -> UnusableInput:
+    return UnusableInput(f"Het register '{location.shown}' is bezet: een andere opdracht gebruikt het al "
+                         f"{LOCK_TIMEOUT:g} seconden.", "Wacht tot die klaar is en probeer het opnieuw; er is niets "
+                                                         "gewijzigd.")
+
+
+# Words of libpq and of the server (PostgreSQL has no Dutch translation; the server's words are English unless IT
+# chose another language). psycopg gives a failed connection no SQLSTATE, so those are known by their words; a
+# failure on an open connection by its SQLSTATE.
+_UNREACHABLE = ("connection refused", "could not connect", "timeout expired", "failed to resolve host",
+                "could not translate host name", "name or service not known", "no route to host",
+                "network is unreachable", "server closed the connection", "is the server running",
+                "connection is lost", "connection is closed", "the database system is starting up",
+                "the database system is shutting down", "terminating connection")
+
+
+def _server_fault(location: Location, exc: BaseException) -> UnusableInput:
+    """A PostgreSQL failure in Dutch, naming which: the server out of reach, the password, the database, the
+    rights, a lock held too long. Never the password, never the server's raw text when it is recognised."""
+    state = str(getattr(exc, "sqlstate", None) or "")
+    said = str(exc).strip()
+    text = said.lower()
+    url = location.url
+    where = f"Het register '{location.shown}'"
+    server = f"{url.host or _query(url, 'host') or os.environ.get('PGHOST') or 'localhost'}:" \
+             f"{url.port or _query(url, 'port') or os.environ.get('PGPORT') or 5432}"
+    user = url.username or _query(url, "user") or os.environ.get("PGUSER") or _user()
+    database = url.database or _query(url, "dbname") or os.environ.get("PGDATABASE") or user
+    unchanged = "Er is niets gewijzigd."
+    if state == "55P03" or "lock timeout" in text:
+        return _busy(location)
+    if state == "3D000" or ("database" in text and "does not exist" in text):
+        return UnusableInput(f"De database '{database}' bestaat niet op de PostgreSQL-server {server}. {unchanged}",
+                             f"Laat IT hem aanmaken, met u als eigenaar: createdb --owner={user} {database} (of in "
+                             f"SQL: CREATE DATABASE {database} OWNER {user};). asr-batch maakt de tabellen zelf.")
+    if "no password supplied" in text:
+        return UnusableInput(f"De PostgreSQL-server {server} vraagt een wachtwoord voor gebruiker '{user}', en er is "
+                             f"er geen opgegeven. {unchanged}",
+                             "Zet het in de omgevingsvariabele PGPASSWORD, of in het bestand ~/.pgpass "
+                             "(%APPDATA%\\postgresql\\pgpass.conf op Windows), niet in een adres dat anderen zien.")
+    if state in ("28P01", "28000") or "authentication failed" in text:
+        return UnusableInput(f"De PostgreSQL-server {server} weigert gebruiker '{user}': het wachtwoord klopt niet "
+                             f"(of die gebruiker bestaat niet). {unchanged}",
+                             "Controleer het wachtwoord in PGPASSWORD, ~/.pgpass of het adres, en de gebruikersnaam; "
+                             "vraag IT zo nodig om een nieuw wachtwoord.")
+    if "pg_hba.conf" in text:
+        return UnusableInput(f"De PostgreSQL-server {server} laat gebruiker '{user}' van deze computer niet toe in "
+                             f"database '{database}' (pg_hba.conf). {unchanged}",
+                             "Vraag IT deze computer en gebruiker toe te laten.")
+    if (state == "42501" or "permission denied" in text) and "schema" in text:  # creating the tables
+        return UnusableInput(f"{where}: gebruiker '{user}' heeft niet de rechten om de tabellen van het register te "
+                             f"maken in database '{database}'. {unchanged}",
+                             f"Laat IT u eigenaar van de database maken: ALTER DATABASE {database} OWNER TO {user}; "
+                             f"(of CREATE DATABASE {database} OWNER {user};).")
+    if state == "42501" or "permission denied" in text:  # the tables are there, and belong to another role
+        return UnusableInput(f"{where}: gebruiker '{user}' heeft niet de rechten om het register bij te werken (alleen "
+                             f"lezen, of de tabellen zijn van een andere gebruiker). {unchanged}",
+                             "Gebruik de databasegebruiker van het register van uw kantoor, of laat IT schrijfrechten "
+                             f"geven: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {user}; "
+                             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {user};")
+    if state in ("42P01", "42703"):  # a table or a column of ours is missing: not (or no longer) a whole register
+        return UnusableInput(f"{where} is geen volledig asr-batch-register (een tabel of kolom ontbreekt). {unchanged}",
+                             "Controleer het adres bij --register of ASR_BATCH_REGISTER; was het wel het register, "
+                             "laat IT dan een reservekopie terugzetten (pg_restore).")
+    if state == "53300" or "too many" in text:
+        return UnusableInput(f"De PostgreSQL-server {server} neemt geen verbindingen meer aan (te veel). {unchanged}",
+                             "Probeer het over een minuut opnieuw; gebeurt het vaak, vraag IT om meer verbindingen.")
+    if state.startswith(("08", "57P")) or any(words in text for words in _UNREACHABLE):
+        return UnusableInput(f"Kan de PostgreSQL-server op {server} niet bereiken (register "
+                             f"'{location.shown}').",
+                             "Staat de server aan, en kloppen de naam en de poort in het adres? Vraag het zo nodig IT. "
+                             "Een wijziging wordt in zijn geheel vastgelegd of helemaal niet.")
+    first = said.splitlines()[0] if said else type(exc).__name__
+    return UnusableInput(f"{where} kan niet worden gebruikt: {first}", "Er is niets gewijzigd; vraag het zo nodig IT.")
+
+
+def _query(url: URL, key: str) -> str | None:
+    value = url.query.get(key)
+    return value if isinstance(value, str) or value is None else ",".join(value)
+
+
 def _engine(location: Location) -> Engine:
+    return _postgres_engine(location) if location.shared else _sqlite_engine(location)
+
+
+def _sqlite_engine(location: Location) -> Engine:
     engine = sa.create_engine(location.url, connect_args={"timeout": LOCK_TIMEOUT}, poolclass=sa.pool.NullPool)
 
     @sa.event.listens_for(engine, "connect")
@@ -283,6 +408,57 @@ def _engine(location: Location) -> Engine:
     return engine
 
 
+def _postgres_engine(location: Location) -> Engine:
+    # One connection per transaction, as on SQLite (NullPool): a command runs a few, and none is left open.
+    connect_args: dict[str, object] = {"application_name": "asr-batch"}  # IT sees who is connected
+    if "connect_timeout" not in location.url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    engine = sa.create_engine(location.url, connect_args=connect_args, poolclass=sa.pool.NullPool)
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # A reading sees the register at one moment (a snapshot), as a reading of the SQLite file does; it never
+        # waits for a writer and never keeps one waiting (PostgreSQL's MVCC), so EXCLUSIVE needs no counterpart.
+        # A write stays READ COMMITTED: it takes the writers' lock first (_lock_for_writing), and then every
+        # statement sees what the writers before it committed.
+        if connection.info.get("write") is None:
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # Wait for another command's lock as long as on SQLite, then give up (exit 2, "bezet"); SET LOCAL.
+        timeout = f"{max(1, round(LOCK_TIMEOUT * 1000))}ms"
+        connection.execute(sa.select(sa.func.set_config("lock_timeout", timeout, True)))
+
+    return engine
+
+
+def _lock_for_writing(conn: Connection, location: Location) -> None:
+    """Make the writers take turns, at the start of every write.
+
+    SQLite: BEGIN IMMEDIATE (or EXCLUSIVE) has already taken the file's write lock. PostgreSQL: lock the generation
+    row of `meta` (SELECT ... FOR UPDATE). Every write bumps that row at its end anyway; locking it first means a
+    second writer waits at its start until the first commits, and then (READ COMMITTED) reads what the first wrote:
+    a read that decides a write (the states `process` records, the werkgevers `mark` checks, the documents `purge`
+    deletes) is never stale, and no event is lost. One row for the whole register rather than a lock per werkgever:
+    writes are few and short (a mark, the recording of a run), and one lock cannot deadlock."""
+    if conn.dialect.name != "postgresql":
+        return
+    held = conn.execute(sa.select(meta_table.c.key).where(meta_table.c.key == "generation")
+                        .with_for_update()).first()
+    if held is None:  # made by asr-batch, a register on a server always has one
+        raise _damaged(location)
+
+
+# An advisory lock of this database, while creating or upgrading the tables: any number for "asr-batch".
+SCHEMA_LOCK = int.from_bytes(b"asr-bat", "big")
+
+
+def _lock_schema(conn: Connection) -> None:
+    """Two first runs at once (two clerks on a new database) must not both create the tables, nor two newer
+    versions both upgrade them: on PostgreSQL the second waits for the first (the lock ends with the
+    transaction) and then finds the work done. SQLite: BEGIN IMMEDIATE/EXCLUSIVE already does."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+
+
 class Register:
     """An open register. `open_register` makes one; reading never creates anything."""
 
@@ -297,6 +473,8 @@ class Register:
             with self._engine.connect() as conn:
                 conn.info["write"] = "EXCLUSIVE" if exclusive else "IMMEDIATE" if write else None
                 with conn.begin():
+                    if write:
+                        _lock_for_writing(conn, self.location)
                     yield conn
                     if write:
                         _bump_generation(conn)
@@ -309,11 +487,11 @@ class Register:
     # --- reading ------------------------------------------------------------------------------------------
 
     def _known(self, conn: Connection) -> dict[str, dict[str, Any]]:
-        """Every werkgever in the register by code, as a dict of its columns. (Plain tuples zipped with the
-        column names: SQLAlchemy's Row._asdict took half the time at 10,000 werkgevers.)"""
+        """Every werkgever in the register by code, as a dict of its columns. (Rows zipped with the column names:
+        SQLAlchemy's Row._asdict took half the time at 10,000 werkgevers.)"""
         rows = conn.execute(sa.select(werkgevers_table))
         names = list(rows.keys())
-        return {values[0]: dict(zip(names, values, strict=True)) for values in rows.tuples()}
+        return {values[0]: dict(zip(names, values, strict=True)) for values in rows}
 
     def plan(self, rows: Iterable[RowResult], documents_folder: Path) -> Plan:
         """The state each of these (valid) rows will have once recorded, by werkgeverscode, for a run that writes
@@ -329,12 +507,13 @@ class Register:
         with self._connection(write=False) as conn:
             rows = conn.execute(sa.select(werkgevers_table)).all()
             paths: dict[str, list[str]] = {}
-            for code, path in conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)
-                                           .order_by(documents_table.c.path)):
+            for code, path in conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)):
                 paths.setdefault(code, []).append(path)
+        # Sorted here, not by the database: PostgreSQL sorts text by its collation (nl_NL, en_US...), SQLite by
+        # bytes; the same register must list the same way on both.
         employers = [Employer(r.werkgeverscode, r.naam, r.state, r.first_seen, r.last_seen, r.source_file,
                               r.source_row, r.submitted_on, r.confirmed_on, r.first_exchange,
-                              [p for p in paths.get(r.werkgeverscode, []) if os.path.isfile(p)])
+                              sorted(p for p in paths.get(r.werkgeverscode, []) if os.path.isfile(p)))
                      for r in rows]
         employers.sort(key=lambda e: sort_key(e.werkgeverscode))
         return Status(self.location.shown, employers)
@@ -429,18 +608,24 @@ class Register:
 
     def purge(self, *, dry_run: bool = False, is_ours: Callable[[Path], bool]) -> list[Purged]:
         """Delete the documents of every confirmed werkgever that still sit in an asr-batch output folder
-        (`is_ours`). Lists what it deleted, or with `dry_run` what it would delete (and changes nothing)."""
+        (`is_ours`). Lists what it deleted, or with `dry_run` what it would delete (and changes nothing).
+
+        A document that is not on this computer is gone from an SQLite register: nothing left to purge. A register
+        on a server is shared by a team, and the document may well be on a colleague's computer: that register keeps
+        it (listed as `elsewhere`), so that purge on that computer still finds it; forgetting it here would leave a
+        file with a Client Secret that no purge ever deletes."""
         at, user = _now(), _user()
         done: list[Purged] = []
         with self._connection(write=not dry_run) as conn:
-            confirmed = [r.werkgeverscode for r in conn.execute(
-                sa.select(werkgevers_table.c.werkgeverscode).where(werkgevers_table.c.state == "confirmed"))]
+            confirmed = sa.select(werkgevers_table.c.werkgeverscode).where(werkgevers_table.c.state == "confirmed")
             rows = conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)
                                 .where(documents_table.c.werkgeverscode.in_(confirmed))).all()
             for code, path in sorted(rows, key=lambda r: (sort_key(r[0]), r[1])):
                 file = Path(path)
                 if not file.is_file():
-                    if not dry_run:  # already gone: nothing left to purge
+                    if self.location.shared:
+                        done.append(Purged(code, path, False, "niet op deze computer", elsewhere=True))
+                    elif not dry_run:
                         _forget_document(conn, code, path)
                     continue
                 if not is_ours(file):
@@ -513,7 +698,7 @@ def _documents(conn: Connection, folder: Path) -> set[tuple[str, str]]:
     prefix = str(folder.parent) + os.sep
     return {(code, path) for code, path in conn.execute(
         sa.select(documents_table.c.werkgeverscode, documents_table.c.path)
-        .where(documents_table.c.path.startswith(prefix, autoescape=True))).tuples()}
+        .where(documents_table.c.path.startswith(prefix, autoescape=True)))}
 
 
 def _generation(conn: Connection) -> int:
@@ -573,8 +758,9 @@ def status_of(given: str | None) -> Status:
 
 
 def open_register(location: Location, *, create: bool) -> Register | None:
-    """The register at `location`. Absent: None, or a new one when `create` (owner-only). Raises UnusableInput
-    when it cannot be used, leaving the file exactly as it was."""
+    """The register at `location`. Absent (no file, an empty file, a database without tables): None, or a new one
+    when `create` (an SQLite file owner-only). Raises UnusableInput when it cannot be used, leaving it exactly as
+    it was."""
     path = location.path
     fresh = path is not None and (not path.exists() or path.stat().st_size == 0)
     if fresh and not create:
@@ -583,10 +769,13 @@ def open_register(location: Location, *, create: bool) -> Register | None:
         _create_file(location, path)
     engine = _engine(location)
     try:
-        key = _prepare(location, engine, fresh=fresh)
+        key = _prepare(location, engine, fresh=fresh, create=create)
     except BaseException:
         engine.dispose()
         raise
+    if key is None:
+        engine.dispose()
+        return None
     return Register(location, engine, key)
 
 
@@ -601,38 +790,68 @@ def _create_file(location: Location, path: Path) -> None:
                             "Kies met --register (of ASR_BATCH_REGISTER) een map waarin u mag schrijven.") from None
 
 
-def _prepare(location: Location, engine: Engine, *, fresh: bool) -> bytes:
-    """Check the schema version; create the tables of a new register, upgrade an older one (after a copy)."""
+def _prepare(location: Location, engine: Engine, *, fresh: bool, create: bool) -> bytes | None:
+    """Check the schema version; create the tables of a new register, upgrade an older one (after a copy).
+    None: there is no register yet, and `create` is False."""
     try:
-        with engine.connect() as conn:
-            conn.info["write"] = "IMMEDIATE" if fresh else None
-            with conn.begin():
-                tables = set(sa.inspect(conn).get_table_names())  # reading any table proves it is a database
-                if not tables and fresh:
-                    metadata.create_all(conn)
-                    conn.execute(sa.insert(meta_table), [
-                        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-                        {"key": "fingerprint_key", "value": secrets.token_hex(32)},
-                        {"key": "created", "value": _now()}])
-                    conn.execute(sa.insert(events_table), [_event(_now(), _user(), None, "created", location.shown)])
-                if "meta" not in set(sa.inspect(conn).get_table_names()):
-                    raise UnusableInput(f"'{location.shown}' is geen asr-batch-register.",
-                                        "Kies met --register een ander bestand; asr-batch laat dit bestand ongemoeid.")
-                values = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).tuples().all())
-            version = int(values.get("schema_version", "0"))
-            if version > SCHEMA_VERSION:
-                raise UnusableInput(
-                    f"Het register '{location.shown}' is gemaakt door een nieuwere versie van asr-batch "
-                    f"(schema {version}; deze versie kent tot {SCHEMA_VERSION}).",
-                    "Werk asr-batch bij (pip install --upgrade asr-batch); het register blijft ongewijzigd.")
-            if version < SCHEMA_VERSION:
-                _upgrade(location, engine, version)
-            return bytes.fromhex(values["fingerprint_key"])
+        values = None if fresh else _read_meta(location, engine)
+        if values is None:  # a new SQLite file, or a database on a server without any table
+            if not create:
+                return None
+            values = _create_tables(location, engine)
+        version = int(values.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise UnusableInput(
+                f"Het register '{location.shown}' is gemaakt door een nieuwere versie van asr-batch "
+                f"(schema {version}; deze versie kent tot {SCHEMA_VERSION}).",
+                "Werk asr-batch bij (pip install --upgrade asr-batch); het register blijft ongewijzigd.")
+        if version < SCHEMA_VERSION:
+            _upgrade(location, engine, version)
+        return bytes.fromhex(values["fingerprint_key"])
     except sa.exc.SQLAlchemyError as exc:
         raise _fault(location, exc) from None
     except (KeyError, ValueError):
-        raise UnusableInput(f"Het register '{location.shown}' is beschadigd (de sleutel of de versie ontbreekt).",
-                            "Zet een reservekopie terug; asr-batch laat dit bestand ongemoeid.") from None
+        raise _damaged(location) from None
+
+
+def _damaged(location: Location) -> UnusableInput:
+    return UnusableInput(f"Het register '{location.shown}' is beschadigd (de sleutel of de versie ontbreekt).",
+                         "Zet een reservekopie terug; asr-batch laat het register ongemoeid.")
+
+
+def _read_meta(location: Location, engine: Engine) -> dict[str, str] | None:
+    """What `meta` holds (reading only); None for a database on a server that holds no table at all."""
+    with engine.connect() as conn, conn.begin():
+        if location.shared and not sa.inspect(conn).get_table_names():
+            return None
+        return _meta(location, conn)
+
+
+def _meta(location: Location, conn: Connection) -> dict[str, str]:
+    # Reading any table proves it is a database; one without our `meta` is someone else's.
+    if "meta" not in set(sa.inspect(conn).get_table_names()):
+        raise UnusableInput(f"'{location.shown}' is geen asr-batch-register.",
+                            "Kies met --register een ander bestand of een lege database; asr-batch laat deze "
+                            "ongemoeid.")
+    return {key: value for key, value in conn.execute(sa.select(meta_table.c.key, meta_table.c.value))}
+
+
+def _create_tables(location: Location, engine: Engine) -> dict[str, str]:
+    """A new register: its tables and its key, in one transaction. Another command may be doing the same at
+    this moment (two clerks, a new database): whoever comes second finds the tables made and uses them."""
+    with engine.connect() as conn:
+        conn.info["write"] = "IMMEDIATE"
+        with conn.begin():
+            _lock_schema(conn)
+            if not sa.inspect(conn).get_table_names():
+                metadata.create_all(conn)
+                conn.execute(sa.insert(meta_table), [
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": "fingerprint_key", "value": secrets.token_hex(32)},
+                    {"key": "created", "value": _now()},
+                    {"key": "generation", "value": "0"}])
+                conn.execute(sa.insert(events_table), [_event(_now(), _user(), None, "created", location.shown)])
+            return _meta(location, conn)
 
 
 def _upgrade(location: Location, engine: Engine, version: int) -> None:
@@ -642,11 +861,18 @@ def _upgrade(location: Location, engine: Engine, version: int) -> None:
                             "bijwerken.", "Gebruik de versie van asr-batch die het maakte.")
     with engine.connect() as conn:
         conn.info["write"] = "EXCLUSIVE"
-        with conn.begin():  # holds the write lock: no other command changes the file while it is copied
+        with conn.begin():  # holds the write lock: no other command changes the register meanwhile
+            _lock_schema(conn)
+            _lock_for_writing(conn, location)
+            version = int(_meta(location, conn).get("schema_version", "0"))  # another command may have done it
+            if version >= SCHEMA_VERSION:
+                return
             if location.path is not None:
                 backup = location.path.with_name(f"{location.path.name}.schema-{version}.bak")
                 shutil.copy2(location.path, backup)
                 os.chmod(backup, FILE_MODE)
+            # On a server there is no file to copy; PostgreSQL's DDL is transactional, so the steps and the new
+            # version are committed together or, should a step fail, not at all: the register stays as it was.
             for step in range(version, SCHEMA_VERSION):
                 UPGRADES[step](conn)
             conn.execute(sa.update(meta_table).where(meta_table.c.key == "schema_version")

@@ -7,15 +7,18 @@ every rule, so a test changes exactly one thing and asserts the `(row, field, co
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import openpyxl
+import pgserver
 import pytest
 from click.testing import CliRunner
 from click.testing import Result as CliResult
 from hypothesis import settings
+from register_backends import Backend, PostgresBackend, SqliteBackend
 
 from batch.cli import main
 from batch.fields import FIELDS, FIELDS_BY_KEY, JA, MAANDELIJKS, NEE, OFFICE_FIELDS, SHEET_OFFICE, SHEET_WERKGEVERS
@@ -42,6 +45,52 @@ def private_register(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     path = tmp_path_factory.mktemp("register") / "register.sqlite"
     monkeypatch.setenv("ASR_BATCH_REGISTER", str(path))
     return path
+
+
+# --- the register on both of its homes ----------------------------------------------------------------------
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that uses `backend` runs against an SQLite file and against a PostgreSQL server, unless it is marked
+    sqlite_only (a test of SQLite files as such)."""
+    if "backend" in metafunc.fixturenames and not metafunc.definition.get_closest_marker("sqlite_only"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[pgserver.Server]:
+    """A PostgreSQL server of the session's own (tests/pgserver.py). Where none can be started the tests that need
+    one are skipped, saying how to install it; with ASR_BATCH_REQUIRE_POSTGRES=1 (CI) they fail instead."""
+    try:
+        server = pgserver.start()
+    except pgserver.Unavailable as exc:
+        if os.environ.get(pgserver.REQUIRE, "") not in ("", "0"):
+            pytest.fail(f"{exc} ({pgserver.REQUIRE} is set: these tests must run here)", pytrace=False)
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def make_backend(kind: str, request: pytest.FixtureRequest, sqlite_path: Path) -> Backend:
+    """A register of the test's own: the SQLite file `sqlite_path`, or a new empty database on the server."""
+    if kind == "sqlite":
+        return SqliteBackend(sqlite_path)
+    server: pgserver.Server = request.getfixturevalue("postgres_server")
+    database = server.new_database()
+    request.addfinalizer(lambda: server.drop_database(database))
+    return PostgresBackend(server, database)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, private_register: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    """The test's register, on SQLite or PostgreSQL (see pytest_generate_tests), in ASR_BATCH_REGISTER."""
+    chosen = make_backend(getattr(request, "param", "sqlite"), request, private_register)
+    monkeypatch.setenv("ASR_BATCH_REGISTER", chosen.setting)
+    return chosen
 
 
 # Distinctive, so a test can grep every output for it.

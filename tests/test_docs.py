@@ -24,6 +24,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "pip install '.[test]' && pytest" in ci.splitlines()
 
 
+def test_ci_runs_the_postgresql_and_browser_tests_rather_than_skipping_them() -> None:
+    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    exported = {word for line in ci.splitlines() if line.startswith("export ") for word in line.split()[1:]}
+    assert {"ASR_BATCH_REQUIRE_POSTGRES=1", "ASR_BATCH_REQUIRE_BROWSER=1"} <= exported
+    assert "apt-get install" in ci and "packages+=(chromium)" in ci and "packages+=(postgresql)" in ci
+
+
 def test_column_table_matches_the_field_table() -> None:
     assert readme_table() in README
 
