@@ -723,3 +723,15 @@ def test_port_80_accepts_the_host_without_a_port(workspace: Workspace) -> None:
     assert browser.get(f"http://127.0.0.1/?token={TOKEN}").status_code == 303
     assert browser.get("http://127.0.0.1/").status_code == 200
     assert browser.get("http://127.0.0.1:81/").status_code == 403
+
+
+def test_the_page_works_the_same_on_a_shared_register(backend: object, client: FlaskClient) -> None:
+    """The page calls the register's own functions, so it runs on SQLite and PostgreSQL alike."""
+    assert upload(client, SAMPLE).status_code == 303
+    assert mark(client, FIRST, "submitted").status_code == 303
+    assert mark(client, SECOND, "confirmed", first_exchange="2026-12-15").status_code == 303
+    page = client.get(f"{BASE}/register").text
+    assert f'data-werkgeverscode="{FIRST}" data-state="submitted"' in page
+    assert f'data-werkgeverscode="{SECOND}" data-state="confirmed"' in page
+    report = json.loads(run_cli("status", "--json").stdout)
+    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0}
