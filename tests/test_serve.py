@@ -547,11 +547,12 @@ def test_serve_prints_its_url_first_binds_only_loopback_and_stops_on_sigterm_wit
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this system")
-def test_a_closed_terminal_stops_serve_cleanly_too(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGINT)],
+                         ids=["ctrl-c", "closed-terminal"])
+def test_ctrl_c_and_a_closed_terminal_stop_serve_cleanly_too(tmp_path: Path, signum: int) -> None:
     server, first = start_server(tmp_path)
     Browser(first.strip()).upload(SAMPLE)
-    code, stderr = stop(server, signal.SIGHUP)
+    code, stderr = stop(server, signum)
     assert code == 0 and "gewist" in stderr
     assert list(tmp_path.iterdir()) == []
 
