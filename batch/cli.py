@@ -101,6 +101,10 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
             _fail(f"asr-batch: gestopt ({signal.Signals(stop.signum).name}); een uitvoermap wordt alleen vervangen "
                   "door een volledige run.")
             code = 128 + stop.signum
+        except BrokenPipeError:  # the reader of stdout left early (asr-batch status --json | head): not a fault
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so that Python's own flush at exit does not fail again
+            code = 141  # 128 + SIGPIPE, as a shell reports it
         except Exception as exc:  # the user never sees a traceback unless asked
             if Context.debug:
                 _fail(redact("".join(traceback.format_exception(exc))))

@@ -377,3 +377,21 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     assert result.exit_code == 0
     assert f"asr-batch {command}" in result.stdout
 
+
+
+def test_a_reader_that_leaves_early_is_no_fault(make_workbook: WorkbookBuilder) -> None:
+    """`asr-batch validate --json | head -1`: the rest of the output has nowhere to go; that is no error."""
+    import os
+    import subprocess
+    import sys
+
+    workbook = make_workbook([valid_row()])
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run([sys.executable, "-m", "batch.cli", "validate", "--json", str(workbook)],
+                              stdout=writer, stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(writer)
+    assert done.returncode == 141
+    assert done.stderr == ""
