@@ -910,6 +910,7 @@ def _no_process_left_in_group(pgid: int) -> bool:
 @pytest.mark.parametrize(("how", "jobs", "earlier_run", "exit_code", "word"), [
     ("SIGINT", 1, True, 130, "afgebroken"),
     ("SIGTERM", 1, True, 143, "gestopt"),
+    ("SIGHUP", 1, True, 129, "gestopt (SIGHUP)"),  # the terminal window closed
     ("Ctrl-C to the process group", 2, False, 130, "afgebroken"),
 ])
 def test_interrupted_run_keeps_the_last_complete_output(tmp_path: Path, how: str, jobs: int, earlier_run: bool,
@@ -924,10 +925,8 @@ def test_interrupted_run_keeps_the_last_complete_output(tmp_path: Path, how: str
     proc = _start_big_run(big, out, jobs)
     try:
         _wait_for_documents_in_staging(proc, tmp_path, out.name, count=4)
-        if how == "SIGTERM":
-            proc.send_signal(signal.SIGTERM)
-        elif how == "SIGINT":
-            proc.send_signal(signal.SIGINT)
+        if how in ("SIGTERM", "SIGINT", "SIGHUP"):
+            proc.send_signal(getattr(signal, how))
         else:
             os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole foreground group
         stdout, stderr = proc.communicate(timeout=30)
