@@ -142,6 +142,11 @@ def locate(given: str | None = None) -> Location:
 
 def _server_location(url: URL) -> Location:
     """A PostgreSQL URL, spoken through psycopg 3 whichever way it is written (postgres:// too)."""
+    if "@" in (url.host or ""):  # an '@' in the password, not written as %40: the rest of it would show as the host
+        raise UnusableInput("Het adres van het register bevat meer dan één '@': waarschijnlijk staat er een '@' in het "
+                            "wachtwoord of de gebruikersnaam (het adres wordt daarom niet getoond).",
+                            "Schrijf een '@' in het wachtwoord als %40, of zet het wachtwoord in PGPASSWORD of "
+                            "~/.pgpass in plaats van in het adres.")
     if url.drivername not in POSTGRES_DRIVERS:
         raise UnusableInput(f"asr-batch spreekt PostgreSQL via psycopg 3, niet via '{url.drivername}' "
                             f"('{_shown(url)}').", "Schrijf het adres als postgresql://gebruiker@server/database.")
@@ -164,7 +169,8 @@ def _shown(url: URL) -> str:
 
 
 def _without_password(value: str) -> str:
-    return re.sub(r"(password=)[^&]*", r"\1***", re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value))
+    """A URL as typed, for a message about it: the password masked up to the last '@' (a password may hold one)."""
+    return re.sub(r"(password=)[^&]*", r"\1***", re.sub(r"(://[^:/@]*:)[^/]*@", r"\1***@", value))
 
 
 # --- what it records --------------------------------------------------------------------------------------
@@ -334,8 +340,11 @@ def _server_fault(location: Location, exc: BaseException) -> UnusableInput:
     user = url.username or _query(url, "user") or os.environ.get("PGUSER") or _user()
     database = url.database or _query(url, "dbname") or os.environ.get("PGDATABASE") or user
     unchanged = "Er is niets gewijzigd."
-    if state == "55P03" or "lock timeout" in text:
+    if state in ("55P03", "40001", "40P01") or "lock timeout" in text:  # a lock, a conflict, a deadlock
         return _busy(location)
+    if state in ("57014", "25P03"):  # statement_timeout, idle_in_transaction_session_timeout (SESSION)
+        return UnusableInput(f"De PostgreSQL-server {server} antwoordde niet op tijd (register '{location.shown}'). "
+                             f"{unchanged}", "Probeer het opnieuw; gebeurt het vaker, vraag IT naar de server.")
     if state == "3D000" or ("database" in text and "does not exist" in text):
         return UnusableInput(f"De database '{database}' bestaat niet op de PostgreSQL-server {server}. {unchanged}",
                              f"Laat IT hem aanmaken, met u als eigenaar: createdb --owner={user} {database} (of in "
@@ -408,9 +417,24 @@ def _sqlite_engine(location: Location) -> Engine:
     return engine
 
 
+# The session settings of every connection to a register on a server:
+# - search_path: the tables live in the database's `public` schema, whoever connects; a role with a schema of its
+#   own (PostgreSQL's "$user" first in the default search_path) would otherwise make a register of its own;
+# - statement_timeout: a server that stops answering in the middle of a command ends that command (exit 2) rather
+#   than keep it, and with it the writers' lock, forever;
+# - idle_in_transaction_session_timeout: a clerk's computer that went to sleep halfway a write frees the lock.
+SESSION = "-c search_path=public -c statement_timeout=300000 -c idle_in_transaction_session_timeout=600000"
+
+
 def _postgres_engine(location: Location) -> Engine:
     # One connection per transaction, as on SQLite (NullPool): a command runs a few, and none is left open.
-    connect_args: dict[str, object] = {"application_name": "asr-batch"}  # IT sees who is connected
+    connect_args: dict[str, object] = {
+        "application_name": "asr-batch",  # IT sees who is connected
+        "options": SESSION,
+        # a server gone from the network is noticed in about a minute, not after the system's two hours
+        "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+        "tcp_user_timeout": 60_000,
+    }
     if "connect_timeout" not in location.url.query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT
     engine = sa.create_engine(location.url, connect_args=connect_args, poolclass=sa.pool.NullPool)
@@ -421,8 +445,12 @@ def _postgres_engine(location: Location) -> Engine:
         # waits for a writer and never keeps one waiting (PostgreSQL's MVCC), so EXCLUSIVE needs no counterpart.
         # A write stays READ COMMITTED: it takes the writers' lock first (_lock_for_writing), and then every
         # statement sees what the writers before it committed.
+        # Both are set here, whatever the server's or the database's defaults say (a default of SERIALIZABLE would
+        # make a writer that waited for the lock fail instead of going on).
         if connection.info.get("write") is None:
             connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        else:
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE")
         # Wait for another command's lock as long as on SQLite, then give up (exit 2, "bezet"); SET LOCAL.
         timeout = f"{max(1, round(LOCK_TIMEOUT * 1000))}ms"
         connection.execute(sa.select(sa.func.set_config("lock_timeout", timeout, True)))
@@ -468,7 +496,8 @@ class Register:
         self.key = key
 
     @contextlib.contextmanager
-    def _connection(self, *, write: bool, exclusive: bool = False) -> Iterator[Connection]:
+    def _connection(self, *, write: bool, exclusive: bool = False, bump: bool = True) -> Iterator[Connection]:
+        """One transaction. A write bumps the generation at its end, unless the caller did (`bump=False`)."""
         try:
             with self._engine.connect() as conn:
                 conn.info["write"] = "EXCLUSIVE" if exclusive else "IMMEDIATE" if write else None
@@ -476,7 +505,7 @@ class Register:
                     if write:
                         _lock_for_writing(conn, self.location)
                     yield conn
-                    if write:
+                    if write and bump:
                         _bump_generation(conn)
         except sa.exc.SQLAlchemyError as exc:
             raise _fault(self.location, exc) from None
@@ -528,23 +557,34 @@ class Register:
         command have written meanwhile (a clerk marking), they are worked out again on what the register holds
         now, inside the transaction. Returns the states."""
         changes = _changes(result, plan.fingerprints, plan.known, plan.documents, documents_folder)
-        with self._connection(write=True, exclusive=True) as conn:
-            if _generation(conn) != plan.generation:
-                changes = _changes(result, plan.fingerprints, self._known(conn), _documents(conn, documents_folder),
-                                   documents_folder)
-            if changes.inserts:
-                conn.execute(sa.insert(werkgevers_table), changes.inserts)
-            if changes.updates:
-                conn.execute(sa.update(werkgevers_table)
-                             .where(werkgevers_table.c.werkgeverscode == sa.bindparam("code")), changes.updates)
-            for start in range(0, len(changes.seen), 5_000):  # one statement per chunk, not one per werkgever
-                conn.execute(sa.update(werkgevers_table)
-                             .where(werkgevers_table.c.werkgeverscode.in_(changes.seen[start:start + 5_000]))
-                             .values(last_seen=changes.today, source_file=result.input.file))
-            if changes.documents:
-                conn.execute(sa.insert(documents_table), changes.documents)
-            conn.execute(sa.insert(events_table), changes.events)
-            then(changes.states)
+        swapped = False
+        try:
+            with self._connection(write=True, exclusive=True, bump=False) as conn:
+                if _generation(conn) != plan.generation:
+                    changes = _changes(result, plan.fingerprints, self._known(conn), _documents(conn, documents_folder),
+                                       documents_folder)
+                if changes.inserts:
+                    conn.execute(sa.insert(werkgevers_table), changes.inserts)
+                if changes.updates:
+                    conn.execute(sa.update(werkgevers_table)
+                                 .where(werkgevers_table.c.werkgeverscode == sa.bindparam("code")), changes.updates)
+                for start in range(0, len(changes.seen), 5_000):  # one statement per chunk, not one per werkgever
+                    conn.execute(sa.update(werkgevers_table)
+                                 .where(werkgevers_table.c.werkgeverscode.in_(changes.seen[start:start + 5_000]))
+                                 .values(last_seen=changes.today, source_file=result.input.file))
+                if changes.documents:
+                    conn.execute(sa.insert(documents_table), changes.documents)
+                conn.execute(sa.insert(events_table), changes.events)
+                _bump_generation(conn)  # every statement before the swap: after it, only the commit
+                then(changes.states)
+                swapped = True
+        except UnusableInput as exc:
+            if not swapped:
+                raise
+            # The commit failed after the output folder was swapped (a server gone in that instant).
+            raise UnusableInput(f"{exc.message} De uitvoermap is al vervangen, maar het register is niet bijgewerkt.",
+                                "Draai dezelfde opdracht opnieuw zodra het register weer bereikbaar is; dan komen de "
+                                "uitvoer en het register weer overeen.") from None
         return changes.states
 
     def _require(self, conn: Connection, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -767,7 +807,12 @@ def open_register(location: Location, *, create: bool) -> Register | None:
         return None  # nothing is created by reading
     if path is not None and not path.exists():
         _create_file(location, path)
-    engine = _engine(location)
+    try:
+        engine = _engine(location)
+    except (sa.exc.ArgumentError, ValueError, TypeError):  # e.g. ?port=x
+        raise UnusableInput(f"'{location.shown}' is geen geldig adres van een register.",
+                            "Controleer het adres bij --register of ASR_BATCH_REGISTER, bijvoorbeeld "
+                            "postgresql://gebruiker@server:5432/database.") from None
     try:
         key = _prepare(location, engine, fresh=fresh, create=create)
     except BaseException:

@@ -71,6 +71,22 @@ def test_a_malformed_server_url_never_shows_its_password() -> None:
     assert result.exit_code == 2 and "geen geldig adres" in result.stderr and PASSWORD not in result.output
 
 
+@pytest.mark.parametrize("url", ["postgresql://klerk:Welkom@2024!@db.kantoor/asr",
+                                 "postgresql://klerk:Welkom@2024!@db.kantoor:poort/asr"])
+def test_an_at_sign_in_the_password_never_shows_a_piece_of_it(url: str) -> None:
+    """Not written as %40, the '@' ends the password early: what follows would be taken for the server's name."""
+    result = run_cli("status", "--register", url)
+    assert result.exit_code == 2, result.output
+    assert "2024" not in result.output and "Welkom" not in result.output
+    assert "Traceback" not in result.output and "onverwachte fout" not in result.output
+
+
+def test_a_url_that_the_driver_cannot_read_is_a_dutch_message() -> None:
+    result = run_cli("status", "--register", "postgresql://klerk@127.0.0.1/asr?port=x")
+    assert result.exit_code == 2 and "geen geldig adres" in result.stderr
+    assert "onverwachte fout" not in result.stderr
+
+
 # --- on a real server (the session's own, tests/pgserver.py) --------------------------------------------------
 
 
@@ -267,3 +283,69 @@ def test_a_register_missing_a_table_is_exit_2(postgres_server: Server, database:
     result = run_cli("status", "--register", url)
     assert result.exit_code == 2 and "geen volledig asr-batch-register" in result.stderr
     assert on_server.snapshot() == before
+
+
+def test_a_writer_waits_and_goes_on_whatever_isolation_the_database_defaults_to(
+        postgres_server: Server, database: str, make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    """A database set to SERIALIZABLE by IT: a mark that waited for another writer must still land."""
+    import subprocess
+    import time
+
+    url = postgres_server.url(database)
+    assert run_cli("process", make_workbook(numbered_rows(2)), "-o", tmp_path / "uit", "--format", "html",
+                   "--register", url).exit_code == 0
+    postgres_server.admin("ALTER DATABASE {} SET default_transaction_isolation = 'serializable'", database)
+    holder = postgres_server.connect(database, user="klerk")
+    holder.autocommit = False
+    holder.execute("SELECT value FROM meta WHERE key = 'generation' FOR UPDATE")  # another writer, mid-change
+    holder.execute("UPDATE meta SET value = (value::int + 1)::text WHERE key = 'generation'")
+    marking = subprocess.Popen([sys.executable, "-m", "batch.cli", "mark", "submitted", "1001", "--register", url],
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)  # the mark now waits for the holder's lock
+    holder.commit()
+    holder.close()
+    assert marking.wait(timeout=60) == 0, marking.stderr.read() if marking.stderr else ""
+    states = {e["werkgeverscode"]: e["state"] for e in json.loads(run_cli("status", "--json", "--register", url)
+                                                                    .stdout)["employers"]}
+    assert states == {"1001": "submitted", "1002": "new"}
+
+
+def test_the_tables_are_in_public_even_for_a_role_with_a_schema_of_its_own(
+        postgres_server: Server, database: str, make_workbook: WorkbookBuilder, tmp_path: Path) -> None:
+    """PostgreSQL searches a schema named after the role first: a clerk with one would get a register of their own
+    under the office's URL."""
+    with postgres_server.connect(database) as admin:  # as the superuser, in the register's database
+        admin.execute("CREATE SCHEMA klerk AUTHORIZATION klerk")
+    url = postgres_server.url(database)
+    assert run_cli("process", make_workbook(numbered_rows(2)), "-o", tmp_path / "uit", "--format", "html",
+                   "--register", url).exit_code == 0
+    on_server = PostgresBackend(postgres_server, database)
+    assert set(on_server.rows("select table_schema from information_schema.tables where table_name = 'werkgevers'")
+               ) == {("public",)}
+
+
+def test_a_server_gone_right_after_the_swap_says_the_output_is_new_and_the_register_not(
+        postgres_server: Server, database: str, make_workbook: WorkbookBuilder, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the commit follows the swap of the output folder; should it fail, the clerk is told which is which."""
+    import batch.pipeline
+
+    url = postgres_server.url(database)
+    assert run_cli("process", make_workbook(numbered_rows(2)), "-o", tmp_path / "uit", "--format", "html",
+                   "--register", url).exit_code == 0
+    swap_in = batch.pipeline.swap_in
+
+    def swap_then_lose_the_server(*args: object, **kwargs: object) -> None:
+        swap_in(*args, **kwargs)  # type: ignore[arg-type]
+        with postgres_server.connect() as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'asr-batch'")
+
+    monkeypatch.setattr(batch.pipeline, "swap_in", swap_then_lose_the_server)
+    bigger = write_workbook(tmp_path / "meer.xlsx", numbered_rows(4))
+    result = run_cli("process", bigger, "-o", tmp_path / "uit", "--format", "html", "--register", url)
+    assert result.exit_code == 2
+    assert "De uitvoermap is al vervangen, maar het register is niet bijgewerkt." in result.stderr
+    assert "Draai dezelfde opdracht opnieuw" in result.stderr
+    monkeypatch.setattr(batch.pipeline, "swap_in", swap_in)
+    assert run_cli("process", bigger, "-o", tmp_path / "uit", "--format", "html", "--register", url).exit_code == 0
+    assert json.loads(run_cli("status", "--json", "--register", url).stdout)["counts"]["total"] == 4
