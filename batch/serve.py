@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     import jinja2
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
+    from batch.register import Status
+
 UPLOAD_LIMIT = 200 * 1024 * 1024  # bytes: a larger upload is refused with 413
 # waitress answers a larger body itself, in English, so it lets through up to its own default and the app says it
 # in Dutch. (The page's script stops a large file before it is sent at all.)
@@ -119,7 +121,7 @@ class Page:
         self.run: Run | None = None
         self._previous: Run | None = None  # kept one upload longer: a page may still be reading its files
 
-    def status(self) -> Any:
+    def status(self) -> Status:
         from batch.register import status_of
 
         return status_of(self.register)
