@@ -33,6 +33,7 @@ from flask import Flask, Response, abort, redirect, request, send_file
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from batch.documents import DOCUMENTS_DIR
 from batch.errors import UnusableInput
 from batch.model import REGISTER_STATES, Result, RowResult
 from batch.redact import redact
@@ -50,7 +51,6 @@ UPLOAD_LIMIT = 200 * 1024 * 1024  # bytes: a larger upload is refused with 413
 SERVER_BODY_LIMIT = 1024 * 1024 * 1024
 COOKIE = "asr_batch_token_{port}"  # one per server: two servers on one computer keep their own
 FORM_FIELD = "formtoken"
-DOCUMENTS = "aanmeldingen"
 HOSTS = ("127.0.0.1", "localhost")
 
 # The page's own rules for the browser: its script from this server only, forms only to this server, no frames.
@@ -283,12 +283,13 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
             return redirect("/", code=303)
         files = run.files()
         return render("pagina_resultaat.html", run=run, basis="/uitvoer/", nog_open=len(page.pending(run)),
-                      bestanden=files, documenten=sum(n.startswith(f"{DOCUMENTS}/") for n in files),
+                      bestanden=files, documenten=sum(n.startswith(f"{DOCUMENTS_DIR}/") for n in files),
                       **report_context(run.result))
 
     @app.get("/uitvoer/<path:name>")
     def output_file(name: str) -> BaseResponse:
-        files = page.run.files() if page.run else {}
+        run = page.run
+        files = run.files() if run else {}
         if name not in files:  # only what the latest run listed: no path outside it, not even a sibling
             abort(404)
         return send_file(files[name], as_attachment=name.endswith(".xlsx"), download_name=Path(name).name,
@@ -302,7 +303,7 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, path in run.files().items():
-                if name.startswith(f"{DOCUMENTS}/"):
+                if name.startswith(f"{DOCUMENTS_DIR}/"):
                     archive.write(path, name)
         buffer.seek(0)
         return send_file(buffer, mimetype="application/zip", as_attachment=True,
@@ -469,9 +470,3 @@ class Server:
             with contextlib.suppress(OSError):
                 self._server.close()
             return self.workspace.close()
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -58,22 +58,37 @@ def read_first_line(process: subprocess.Popen[str], timeout: float) -> str:
     return line[0]
 
 
-@contextlib.contextmanager
-def served(register: Path, temporary: Path) -> Iterator[str]:
-    """`asr-batch serve --no-browser` as a real process, with its own register and temporary folder; yields the
-    URL it prints first, and stops it with SIGTERM (as Ctrl+C would) at the end."""
-    env = {**os.environ, "ASR_BATCH_REGISTER": str(register), "TMPDIR": str(temporary)}
+def start_server(temporary: Path, register: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """`asr-batch serve --no-browser` as a real process, with its own temporary folder (and register, when given);
+    returns it and the URL it prints first."""
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    if register is not None:
+        env["ASR_BATCH_REGISTER"] = str(register)
     server = subprocess.Popen([sys.executable, "-m", "batch.cli", "serve", "--no-browser"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return server, read_first_line(server, timeout=60)
+
+
+def stop(server: subprocess.Popen[str], signum: int = signal.SIGTERM) -> tuple[int, str]:
+    """Stop the server with `signum` (SIGTERM: as Ctrl+C would); its exit code and what it said on stderr."""
+    server.send_signal(signum)
     try:
-        yield read_first_line(server, timeout=60).strip()
+        code = server.wait(timeout=120)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        if server.poll() is None:
             server.kill()
             server.wait()
+    return code, server.stderr.read() if server.stderr else ""
+
+
+@contextlib.contextmanager
+def served(register: Path, temporary: Path) -> Iterator[str]:
+    """The server of `start_server` for a `with` block; yields its URL and stops it at the end."""
+    server, url = start_server(temporary, register)
+    try:
+        yield url.strip()
+    finally:
+        stop(server)
 
 
 @contextlib.contextmanager

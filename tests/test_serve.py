@@ -9,12 +9,10 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from datetime import date
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browser import read_first_line
+from browser import start_server, stop
 from conftest import ALL_SECRETS, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row, workbook_full_of_secrets
 from flask import Flask
 from flask.testing import FlaskClient
@@ -466,25 +464,6 @@ def test_every_upload_lives_in_the_private_folder_and_is_gone_when_the_workspace
 
 
 # --- the server as a process ------------------------------------------------------------------------------
-
-
-def start_server(temporary: Path) -> tuple[subprocess.Popen[str], str]:
-    """`asr-batch serve --no-browser` as a real process with its own temporary folder; returns it and its URL."""
-    env = {**os.environ, "TMPDIR": str(temporary)}
-    server = subprocess.Popen([sys.executable, "-m", "batch.cli", "serve", "--no-browser"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return server, read_first_line(server, timeout=60)
-
-
-def stop(server: subprocess.Popen[str], signum: int = signal.SIGTERM) -> tuple[int, str]:
-    server.send_signal(signum)
-    try:
-        code = server.wait(timeout=120)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    return code, server.stderr.read() if server.stderr else ""
 
 
 class Browser:
