@@ -153,16 +153,8 @@ def document_data(row: RowResult, result: Result, *, mask_secrets: bool,
     }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Line):
-        return {key: _plain(item) for key, item in value._asdict().items()}
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 def as_json(data: dict[str, Any]) -> str:
-    """The document's data as the PDF template reads it: every Line an object with its field names."""
-    return json.dumps(_plain(data), ensure_ascii=False)
+    """The document's data as the PDF template reads it: every Line an object with its field names. Lines are
+    found only as items of document_data's lists; every other value is plain already."""
+    return json.dumps({key: [item._asdict() if isinstance(item, Line) else item for item in value]
+                       if isinstance(value, list) else value for key, value in data.items()}, ensure_ascii=False)

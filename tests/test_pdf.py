@@ -168,6 +168,16 @@ def test_the_same_document_gives_the_same_bytes(typesetter: Typesetter) -> None:
     assert b"/CreationDate(D:20250314083000Z)" in first  # the run's time (09:30 +01:00), not the typesetting's
 
 
+def test_each_pdf_carries_its_own_title_author_and_language(typesetter: Typesetter) -> None:
+    # aanmelding.typ sets the title last, for Typst's cache: it must still reach each document's metadata.
+    for naam, code in (("Bakkerij De Korenaar B.V.", "1001"), ("Café 't Hoekje", "0412")):
+        reader = PdfReader(io.BytesIO(typeset(typesetter, valid_row(naam=naam, werkgeverscode=code))))
+        assert reader.metadata is not None
+        assert reader.metadata.title == f"Aanmelding a.s.r. salariskoppeling – {naam} ({code})"
+        assert reader.metadata.author == "asr-batch 0.1.0"
+        assert reader.trailer["/Root"]["/Lang"] == "nl"
+
+
 def test_the_typesetters_folder_holds_no_data_after_a_document(tmp_path: Path) -> None:
     with Typesetter(builtin_template(), tmp_path) as typesetter:
         typeset(typesetter, valid_row())
