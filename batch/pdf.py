@@ -4,7 +4,7 @@ The data is aanmelding.py's, the same the HTML document gets. It is written as a
 the template, in a private folder, and the template reads it with json(): it stays data and is never spliced into
 markup, so no value from the workbook can change the layout. (Typst's sys.inputs would carry it as well, but
 a new sys.inputs makes Typst lay out the whole document anew, while with a new file it lays out only what
-depends on the data: 2.7 instead of 4.1 ms per document, benchmarks/README.md.)
+depends on the data, benchmarks/README.md.)
 
 Only the fonts in batch/fonts are used (DejaVu Sans, Bold and Mono): no system font, not even Typst's own, so a
 PDF is the same on every machine. They cover Latin, Greek, Cyrillic and more; a character they lack (Chinese,
