@@ -89,11 +89,18 @@ class Run:
     result: Result
     only_pending: bool
 
+    def _names(self) -> list[str]:
+        return ["overzicht.html", "foutenrapport.html", "foutenrapport.xlsx",
+                *(d for r in self.result.rows for d in r.documents)]
+
     def files(self) -> dict[str, Path]:
         """The files of this run the page may serve, by their path under /uitvoer/."""
-        names = ["overzicht.html", "foutenrapport.html", "foutenrapport.xlsx"]
-        names += [d for r in self.result.rows for d in r.documents]
-        return {name: self.output / name for name in names if (self.output / name).is_file()}
+        return {name: self.output / name for name in self._names() if (self.output / name).is_file()}
+
+    def file(self, name: str) -> Path | None:
+        """One of files(), without looking at all the others on disk."""
+        path = self.output / name
+        return path if name in self._names() and path.is_file() else None
 
 
 _UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -289,11 +296,10 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
     @app.get("/uitvoer/<path:name>")
     def output_file(name: str) -> BaseResponse:
         run = page.run
-        files = run.files() if run else {}
-        if name not in files:  # only what the latest run listed: no path outside it, not even a sibling
+        path = run.file(name) if run else None
+        if path is None:  # only what the latest run listed: no path outside it, not even a sibling
             abort(404)
-        return send_file(files[name], as_attachment=name.endswith(".xlsx"), download_name=Path(name).name,
-                         max_age=0)
+        return send_file(path, as_attachment=name.endswith(".xlsx"), download_name=Path(name).name, max_age=0)
 
     @app.get("/aanmeldingen.zip")
     def documents_zip() -> BaseResponse:

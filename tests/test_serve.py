@@ -676,7 +676,7 @@ def test_a_file_of_an_upload_replaced_meanwhile_is_a_dutch_410(client: FlaskClie
     page = client.application.extensions["asr-batch"]
     for path in page.run.files().values():
         path.unlink()  # as when the next upload replaces it while this page is being sent
-    page.run.files = lambda: {"overzicht.html": page.run.output / "overzicht.html"}
+    page.run.file = lambda name: page.run.output / name  # it was there when looked up
     response = client.get(f"{BASE}/uitvoer/overzicht.html")
     assert response.status_code == 410
     assert "Niet meer beschikbaar" in response.text
