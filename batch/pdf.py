@@ -1,10 +1,11 @@
 """PDF step: a registration document typeset by Typst from aanmelding.typ, with the document's data as JSON.
 
-The data is aanmelding.py's, the same the HTML document gets. It is written as aanmelding.json next to a copy of
-the template, in a private folder, and the template reads it with json(): it stays data and is never spliced into
-markup, so no value from the workbook can change the layout. (Typst's sys.inputs would carry it as well, but
-a new sys.inputs makes Typst lay out the whole document anew, while with a new file it lays out only what
-depends on the data, benchmarks/README.md.)
+The data is aanmelding.py's, the same the HTML document gets. Typst receives it in memory as the file
+aanmelding.json, beside a copy of the template in a private folder, and the template reads it with json(): it
+stays data and is never spliced into markup, so no value from the workbook can change the layout. It is never
+written to disk, so a Client Secret is not either. (Typst's sys.inputs would carry it as well, but a new
+sys.inputs makes Typst lay out the whole document anew, while with a new file it lays out only what depends on
+the data, benchmarks/README.md.)
 
 Only the fonts in batch/fonts are used (DejaVu Sans, Bold and Mono): no system font, not even Typst's own, so a
 PDF is the same on every machine. They cover Latin, Greek, Cyrillic and more; a character they lack (Chinese,
@@ -34,6 +35,9 @@ from batch.files import DIR_MODE, write_private
 
 TEMPLATE = "aanmelding.typ"
 DATA = "aanmelding.json"
+# What Typst compiles: the template, read from the private folder, which keeps it parsed from one document to the
+# next. The data goes with it in memory (Compiler.compile's `input`), under DATA.
+_MAIN = {"main.typ": f'#include "{TEMPLATE}"\n'.encode()}
 
 _POSITION = re.compile(r"┌─ .*?:(\d+):\d+")
 _PACKAGE = re.compile(r'"@[A-Za-z0-9_-]+/')  # #import "@preview/naam:1.0.0"
@@ -64,8 +68,8 @@ def template_for(templates_dir: Path | None) -> Path:
 
 
 class Typesetter:
-    """Makes the PDFs of one process. Its private folder (0700, inside `parent`) holds the template's copy and the
-    current document's data, which carries the Client Secret: close() removes it."""
+    """Makes the PDFs of one process. Its private folder (0700, inside `parent`) holds the template's copy, which
+    is all the template can read besides its data: close() removes it."""
 
     def __init__(self, template: Path, parent: Path | None = None) -> None:
         self.template = template
@@ -84,20 +88,19 @@ class Typesetter:
         write_private(self.folder / TEMPLATE, source)
         # Packages come from empty private folders: none is read from the user's own Typst folders.
         (self.folder / "pakketten").mkdir(mode=DIR_MODE)
-        self._compiler = typst.Compiler(self.folder / TEMPLATE, root=self.folder, font_paths=_fonts(),
-                                        ignore_system_fonts=True, package_path=self.folder / "pakketten",
+        self._compiler = typst.Compiler(root=self.folder, font_paths=_fonts(), ignore_system_fonts=True,
+                                        package_path=self.folder / "pakketten",
                                         package_cache_path=self.folder / "pakketten")
 
     def pdf(self, data: dict[str, Any], *, created: datetime, secrets: tuple[str | None, ...] = ()) -> bytes:
         """The PDF of one document. Raises UnusableInput naming the template's line when Typst fails."""
-        write_private(self.folder / DATA, as_json(data))
         try:
             # Tagged (the default: screen readers follow the structure), dated by the run, not by this moment.
-            out = self._compiler.compile(format="pdf", timestamp=created.replace(microsecond=0))
+            # A dict of files is the binding's documented multi-file input; its type stub lists only paths and bytes.
+            out = self._compiler.compile(input={**_MAIN, DATA: as_json(data).encode()},  # type: ignore[type-var]
+                                         format="pdf", timestamp=created.replace(microsecond=0))
         except typst.TypstError as exc:
             raise self._error(exc, secrets) from None
-        finally:
-            (self.folder / DATA).unlink(missing_ok=True)
         if not isinstance(out, bytes):  # one PDF, never a list of pages
             raise TypeError(f"Typst returned {type(out).__name__}, not bytes")
         return out

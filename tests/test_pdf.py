@@ -178,9 +178,21 @@ def test_each_pdf_carries_its_own_title_author_and_language(typesetter: Typesett
         assert reader.trailer["/Root"]["/Lang"] == "nl"
 
 
-def test_the_typesetters_folder_holds_no_data_after_a_document(tmp_path: Path) -> None:
+def test_the_data_with_its_secret_never_reaches_the_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            opened.append(str(path))
+        return real_open(path, flags, *args, **kwargs)
+
     with Typesetter(builtin_template(), tmp_path) as typesetter:
-        typeset(typesetter, valid_row())
+        monkeypatch.setattr(os, "open", spy)
+        text = text_of(typeset(typesetter, valid_row()))
+        monkeypatch.undo()
+        assert SECRET in text.replace(" ", "")  # the document does carry it
+        assert opened == []  # the data goes to Typst in memory
         (folder,) = tmp_path.iterdir()
         assert folder.stat().st_mode & 0o777 == 0o700
         assert sorted(p.name for p in folder.iterdir()) == ["aanmelding.typ", "pakketten"]
