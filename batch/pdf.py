@@ -95,11 +95,10 @@ class Typesetter:
     def pdf(self, data: dict[str, Any], *, created: datetime, secrets: tuple[str | None, ...] = ()) -> bytes:
         """The PDF of one document. Raises UnusableInput naming the template's line when Typst fails."""
         try:
+            # Tagged (the default: screen readers follow the structure), dated by the run, not by this moment.
             # A dict of files is the binding's documented multi-file input; its type stub lists only paths and bytes.
-            # Dated by the run, not by this moment. Untagged: a tenth less time per document (benchmarks/README.md);
-            # the page reads in document order all the same, and the HTML document is the accessible medium.
             out = self._compiler.compile(input={**_MAIN, DATA: as_json(data).encode()},  # type: ignore[type-var]
-                                         format="pdf", timestamp=created.replace(microsecond=0), pdf_tags=False)
+                                         format="pdf", timestamp=created.replace(microsecond=0))
         except typst.TypstError as exc:
             raise self._error(exc, secrets) from None
         if not isinstance(out, bytes):  # one PDF, never a list of pages
