@@ -72,13 +72,13 @@ def start_server(temporary: Path, register: Path | None = None) -> tuple[subproc
 def stop(server: subprocess.Popen[str], signum: int = signal.SIGTERM) -> tuple[int, str]:
     """Stop the server with `signum` (SIGTERM: as Ctrl+C would); its exit code and what it said on stderr."""
     server.send_signal(signum)
-    try:
-        code = server.wait(timeout=120)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    return code, server.stderr.read() if server.stderr else ""
+    try:  # communicate reads both pipes while it waits: a full pipe cannot hold the server up
+        _, stderr = server.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        _, stderr = server.communicate()
+        raise AssertionError(f"serve did not stop within 120 s of signal {signum}; it said: {stderr[-3000:]}") from None
+    return server.returncode, stderr
 
 
 @contextlib.contextmanager
