@@ -7,9 +7,10 @@ written to disk, so a Client Secret is not either. (Typst's sys.inputs would car
 sys.inputs makes Typst lay out the whole document anew, while with a new file it lays out only what depends on
 the data, benchmarks/README.md.)
 
-Only the fonts in batch/fonts are used (DejaVu Sans, Bold and Mono): no system font, not even Typst's own, so a
-PDF is the same on every machine. They cover Latin, Greek, Cyrillic and more; a character they lack (Chinese,
-say) prints as an empty box in the PDF, while the HTML document shows it with the browser's fonts.
+Only the fonts in batch/fonts are used (DejaVu Sans and Sans Mono; Sans Bold for an office's own template, the
+built-in one has a single weight): no system font, not even Typst's own, so a PDF is the same on every machine.
+They cover Latin, Greek, Cyrillic and more; a character they lack (Chinese, say) prints as an empty box in the
+PDF, while the HTML document shows it with the browser's fonts.
 
 One Typst compiler per process serves every document: it keeps what did not change from one to the next.
 """

@@ -121,6 +121,12 @@ def test_accents_greek_and_cyrillic_print_in_the_bundled_fonts_only(typesetter: 
     data = typeset(typesetter, row)
     text = text_of(data)
     assert text.count(UNICODE) >= 2 and "€ 1.250" in text and "Zoë Ødegård" in text and "☐" in text
+    # One weight: no bold font to embed in every document (benchmarks/README.md); identifiers in the mono font.
+    assert embedded_fonts(data) == {"DejaVuSans", "DejaVuSansMono"}
+
+
+def embedded_fonts(data: bytes) -> set[str]:
+    """The fonts a PDF uses, each checked to be embedded, by name without the subset prefix."""
     fonts = set()
     for page in PdfReader(io.BytesIO(data)).pages:
         for font in page["/Resources"]["/Font"].values():
@@ -128,7 +134,19 @@ def test_accents_greek_and_cyrillic_print_in_the_bundled_fonts_only(typesetter: 
             descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
             assert "/FontFile2" in descriptor  # embedded
             fonts.add(re.sub(r"^/[A-Z]{6}\+", "", str(font["/BaseFont"])))
-    assert fonts == {"DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"}, fonts
+    return fonts
+
+
+def test_an_office_template_still_has_a_bold_font(tmp_path: Path) -> None:
+    """The built-in template has no bold, but an office's own aanmelding.typ may use it: DejaVu Sans Bold ships."""
+    own = tmp_path / "aanmelding.typ"
+    own.write_text('#let d = json("aanmelding.json")\n#set text(font: "DejaVu Sans")\n*Let op:* #d.werkgever.naam\n',
+                   encoding="utf-8")
+    row = valid_row()
+    with Typesetter(own) as typesetter:
+        data = typesetter.pdf(document_data(row, make_result([row]), mask_secrets=False), created=GENERATED)
+    assert embedded_fonts(data) == {"DejaVuSans-Bold", "DejaVuSans"}
+    assert text_of(data) == f"Let op: {row.record['naam']}"
 
 
 def test_characters_outside_the_bundled_fonts_still_make_a_pdf(typesetter: Typesetter) -> None:
