@@ -110,9 +110,11 @@ def main(argv: list[str]) -> int:
         found = []
         for documents in (0, args.documents):
             profile = Path(folder) / f"callgrind-{documents}.out"
-            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={profile}", sys.executable,
-                            __file__, "--child", data_file, str(template), str(documents)],
-                           check=True, capture_output=True)
+            child = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={profile}",
+                                    sys.executable, __file__, "--child", data_file, str(template), str(documents)],
+                                   capture_output=True, text=True)
+            if child.returncode != 0:  # a broken template, say: show why
+                raise SystemExit(f"pdf_work.py: making the PDFs failed:\n{child.stderr[-3000:]}")
             found.append(counts(profile))
     base, more = found
     per = {key: (more[key] - base[key]) / args.documents for key in more}
