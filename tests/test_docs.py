@@ -1,4 +1,5 @@
-"""The README is part of the contract: its commands, column table and exit codes must stay current."""
+"""The README is part of the contract: its commands, column table and exit codes must stay current, and every
+link in it and in the reference it points to (docs/, benchmarks/README.md) must lead somewhere."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 from batch.cli import main
 from batch.fields import readme_table
 
-README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+LINKING_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "README.md"]
 
 
 def test_quick_start_is_exactly_the_two_commands() -> None:
@@ -59,3 +62,47 @@ def test_usage_errors_are_dutch_and_exit_2() -> None:
     assert done.returncode == 2
     assert "het argument FILE ontbreekt" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _without_code_blocks(markdown: str) -> str:
+    return re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+
+
+def _github_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives the headings: lowercase, punctuation but '-' and '_' dropped, spaces to '-',
+    and a repeated anchor numbered -1, -2, ..."""
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#{1,6} (.+)$", _without_code_blocks(markdown), flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        numbered, n = slug, 0
+        while numbered in anchors:
+            n += 1
+            numbered = f"{slug}-{n}"
+        anchors.add(numbered)
+    return anchors
+
+
+def _relative_links(markdown: str) -> list[str]:
+    # Inline code is not markup: a bracket or parenthesis in it is no link.
+    text = re.sub(r"`[^`\n]*`", "code", _without_code_blocks(markdown))
+    targets = re.findall(r"!?\[[^\]]*\]\(([^)\s]+)[^)]*\)", text)
+    return [target for target in targets if not re.match(r"[a-z][a-z0-9+.-]*:", target)]
+
+
+def test_every_relative_link_resolves() -> None:
+    broken = []
+    for source in LINKING_FILES:
+        for target in _relative_links(source.read_text(encoding="utf-8")):
+            path, _, anchor = target.partition("#")
+            linked = (source.parent / path).resolve() if path else source
+            if not linked.is_file():
+                broken.append(f"{source.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md" and anchor not in _github_anchors(linked.read_text("utf-8")):
+                broken.append(f"{source.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_readme_links_every_page_of_docs() -> None:
+    linked = {(ROOT / target.partition("#")[0]).resolve() for target in _relative_links(README)}
+    assert {page.resolve() for page in (ROOT / "docs").glob("*.md")} <= linked
+    assert (ROOT / "benchmarks" / "README.md").resolve() in linked
