@@ -1,0 +1,68 @@
+"""The register page: every werkgever by state, and its actions, which call the register's own functions: mark a
+werkgever submitted or confirmed, and purge (first shown, then done)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Blueprint, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from batch.errors import UnusableInput
+from batch.model import REGISTER_STATES
+from batch.serve.common import for_the_page, message_page, render, the_page
+
+blueprint = Blueprint("register", __name__)
+
+
+@blueprint.get("/register")
+def register_page() -> BaseResponse:
+    state = request.args.get("status")
+    return render("pagina_register.html", register=the_page().status(), staten=REGISTER_STATES,
+                  gekozen=state if state in REGISTER_STATES else None, vandaag=date.today(),
+                  gemarkeerd=request.args.get("gemarkeerd"), actie=request.args.get("actie"),
+                  opgeruimd=request.args.get("opgeruimd"))
+
+
+@blueprint.post("/markeer")
+def mark() -> BaseResponse:
+    from batch.register import existing, parse_date
+
+    code = request.form.get("werkgeverscode", "").strip()
+    action = request.form.get("actie", "")
+    try:
+        if action not in ("submitted", "confirmed") or not code:
+            raise UnusableInput("Onbekende actie.", "Laad de pagina opnieuw en probeer het nog eens.")
+        with existing(the_page().register) as opened:
+            if action == "submitted":
+                opened.mark_submitted([code], date.today())
+            else:
+                given = request.form.get("first_exchange", "").strip()
+                if not given:
+                    raise UnusableInput(f"Bij 'Bevestigd' voor {code} hoort de datum van de eerste "
+                                        "gegevensuitwisseling.", "Vul die datum in en klik opnieuw op Bevestigd.")
+                opened.mark_confirmed([code], date.today(), parse_date(given, "eerste uitwisseling"))
+    except UnusableInput as exc:
+        return message_page(400, "Niet vastgelegd", exc.message, for_the_page(exc.fix))
+    if request.form.get("terug") == "werkbank":
+        return redirect(f"/werkbank?{urlencode({'na': code, 'aangemeld': code})}", code=303)
+    return redirect(f"/register?{urlencode({'gemarkeerd': code, 'actie': action})}", code=303)
+
+
+@blueprint.route("/opruimen", methods=["GET", "POST"])
+def purge() -> BaseResponse:
+    """GET: what would be deleted (nothing changes); POST: delete it, then back to the register."""
+    from batch.output import holds_our_document
+    from batch.register import using
+
+    dry_run = request.method == "GET"
+    with using(the_page().register) as opened:
+        done = opened.purge(dry_run=dry_run, is_ours=holds_our_document) if opened is not None else []
+    deleted = [d for d in done if d.deleted]
+    if not dry_run:
+        werkgevers = len({d.werkgeverscode for d in deleted})
+        return redirect(f"/register?{urlencode({'opgeruimd': f'{len(deleted)}/{werkgevers}'})}", code=303)
+    return render("pagina_opruimen.html", te_verwijderen=deleted, overgeslagen=[d for d in done if not d.deleted],
+                  werkgevers=len({d.werkgeverscode for d in deleted}), naam=lambda p: Path(p).name)

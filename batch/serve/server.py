@@ -1,0 +1,94 @@
+"""The server process of the local page: waitress on 127.0.0.1 (never another address), the private temporary
+folder it serves from, and a clean stop (the signals themselves are the CLI's)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from flask import Flask
+
+from batch.errors import UnusableInput
+from batch.redact import redact
+from batch.serve.access import Access
+from batch.serve.app import create_app
+from batch.serve.state import Page
+from batch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from waitress.server import BaseWSGIServer, MultiSocketServer
+
+# waitress answers a larger body than UPLOAD_LIMIT itself, in English, so it lets through up to its own default and
+# the app says it in Dutch. (The page's script stops a large file before it is sent at all.)
+SERVER_BODY_LIMIT = 1024 * 1024 * 1024
+
+
+class _OneLine(logging.Handler):
+    """waitress's own errors (a broken connection) as one redacted line on stderr, never a traceback."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import sys
+
+        with contextlib.suppress(Exception):
+            sys.stderr.write(redact(f"asr-batch serve: {record.getMessage()}") + "\n")
+
+
+def _quiet_waitress() -> None:
+    logger = logging.getLogger("waitress")
+    logger.setLevel(logging.ERROR)  # its warnings ("Task queue depth", threads at shutdown) are not the clerk's
+    logger.propagate = False
+    if not any(isinstance(h, _OneLine) for h in logger.handlers):
+        logger.addHandler(_OneLine())
+
+
+class Server:
+    """The page served by waitress on 127.0.0.1 (never another address): `url` to open, `run` until stopped."""
+
+    app: Flask
+
+    def __init__(self, *, port: int, register: str | None) -> None:
+        from waitress.server import create_server
+
+        from batch.register import status_of
+
+        status_of(register)  # an unusable register stops the start, before any page is served
+        _quiet_waitress()
+        self.workspace = Workspace()
+        try:
+            # Port 0 asks the system for a free one; the app needs the real port for its Host check.
+            self._server: BaseWSGIServer | MultiSocketServer = create_server(
+                lambda environ, start: self.app(environ, start), host="127.0.0.1", port=port, threads=4,
+                max_request_body_size=SERVER_BODY_LIMIT, clear_untrusted_proxy_headers=True, ident="asr-batch")
+        except OSError as exc:
+            self.workspace.close()
+            raise UnusableInput(f"Poort {port} op 127.0.0.1 kan niet worden gebruikt ({exc.strerror}).",
+                                "Kies een andere poort met --port, of laat --port weg voor een vrije poort."
+                                ) from None
+        self.port = int(getattr(self._server, "effective_port", port))
+        self.app = create_app(port=self.port, register=register, workspace=self.workspace)
+        access: Access = self.app.extensions["asr-batch-access"]
+        self.url = f"http://127.0.0.1:{self.port}/?token={access.token}"
+
+    @property
+    def _page(self) -> Page:
+        page: Page = self.app.extensions["asr-batch"]
+        return page
+
+    @property
+    def busy(self) -> bool:
+        """Whether an upload is being processed right now."""
+        return self._page.busy.locked()
+
+    def run(self) -> None:
+        self._server.run()
+
+    def close(self) -> bool:
+        """After `run` has returned: let an upload that is running finish (its documents hold secrets and are
+        still being written) and every request thread end, then close the sockets and remove the workspace.
+        True when nothing of the workspace is left."""
+        with self._page.busy:
+            self._server.task_dispatcher.shutdown(timeout=60)
+            with contextlib.suppress(OSError):
+                self._server.close()
+            return self.workspace.close()
