@@ -11,7 +11,7 @@ from batch.catalogue import Issue, Severity
 
 Status = Literal["valid", "invalid", "skipped"]
 STATUS_NL: dict[str, str] = {"valid": "geldig", "invalid": "ongeldig", "skipped": "overgeslagen"}
-# A werkgever's state in the register (register.py): JSON code and Dutch label.
+# A werkgever's state in the register (batch/register/): JSON code and Dutch label.
 REGISTER_STATES: dict[str, str] = {"new": "nieuw", "submitted": "aangemeld", "confirmed": "bevestigd",
                                    "changed": "gewijzigd"}
 MEDIA = ("html", "pdf")  # the document formats, in the order a row lists its documents
@@ -34,7 +34,7 @@ class RowResult:
     # Normalised values by field key (secrets included: only documents may show them).
     record: dict[str, str | None] = field(default_factory=dict, repr=False)
     dgas: list[Dga] = field(default_factory=list)
-    register_state: str | None = None  # the row's state in the register after this run (register.py)
+    register_state: str | None = None  # the row's state in the register after this run (batch/register/)
 
     @property
     def naam(self) -> str | None:

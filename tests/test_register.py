@@ -27,7 +27,7 @@ from conftest import DEFAULT_OFFICE, SECRET, WorkbookBuilder, numbered_rows, run
 from register_backends import Backend
 
 from batch import register as registry
-from batch.register import Location, locate, open_register
+from batch.register import Location, engines, locate, open_register, schema
 
 TODAY = date.today()
 DGA_NAME = "Zwanette Dgaïsma-Unieknaam"
@@ -429,8 +429,8 @@ def test_an_older_register_is_upgraded_in_place_after_a_copy(three: Path, privat
     def add_a_column(conn: object) -> None:
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(registry, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(registry.UPGRADES, 1, add_a_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(schema.UPGRADES, 1, add_a_column)
     assert states() == {"1001": "new", "1002": "new", "1003": "new"}
     backup = private_register.with_name("register.sqlite.schema-1.bak")
     assert backup.read_bytes() == before and backup.stat().st_mode & 0o777 == 0o600
@@ -444,8 +444,8 @@ def test_an_older_register_is_upgraded_in_place(three: Path, backend: Backend,
     def add_a_column(conn: object) -> None:
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(registry, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(registry.UPGRADES, 1, add_a_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(schema.UPGRADES, 1, add_a_column)
     assert states() == {"1001": "new", "1002": "new", "1003": "new"}
     assert backend.rows("select value from meta where key = 'schema_version'") == [("2",)]
     assert "notitie" in backend.columns("werkgevers")
@@ -462,8 +462,8 @@ def test_an_upgrade_that_fails_halfway_leaves_the_register_as_it_was(three: Path
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
         conn.exec_driver_sql("update no_such_table set x = 1")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(registry, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(registry.UPGRADES, 1, add_a_column_then_fail)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(schema.UPGRADES, 1, add_a_column_then_fail)
     result = run_cli("status")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "notitie" not in backend.columns("werkgevers") and backend.snapshot() == before
@@ -471,7 +471,7 @@ def test_an_upgrade_that_fails_halfway_leaves_the_register_as_it_was(three: Path
 
 def test_a_locked_register_is_exit_2_after_the_timeout(three: Path, backend: Backend,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(engines, "LOCK_TIMEOUT", 0.3)
     before = backend.snapshot()
     with backend.hold_lock():
         result = run_cli("mark", "submitted", "1001")
@@ -732,7 +732,7 @@ def test_a_command_that_holds_the_register_stops_process_before_the_swap(make_wo
     process(make_workbook(numbered_rows(1)), out)
     before_output = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     before = backend.snapshot()
-    monkeypatch.setattr(registry, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(engines, "LOCK_TIMEOUT", 0.3)
     with backend.hold_lock():
         result = run_cli("process", make_workbook(numbered_rows(2), name="b.xlsx"), "-o", out, "--format", "html")
     assert result.exit_code == 2 and "bezet" in result.stderr
@@ -750,7 +750,7 @@ def test_a_reader_that_holds_the_register_stops_process_before_the_swap(make_wor
     process(make_workbook(numbered_rows(1)), out)
     before_output = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     before = sha(private_register)
-    monkeypatch.setattr(registry, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(engines, "LOCK_TIMEOUT", 0.3)
     reader = sqlite3.connect(private_register, isolation_level=None)
     reader.execute("begin")
     reader.execute("select count(*) from werkgevers").fetchone()

@@ -654,7 +654,7 @@ def test_a_busy_register_is_a_dutch_page_on_every_page(client: FlaskClient, priv
     import sqlite3
 
     upload(client, SAMPLE)
-    monkeypatch.setattr("batch.register.LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr("batch.register.engines.LOCK_TIMEOUT", 0.2)
     holder = sqlite3.connect(private_register, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:

@@ -1,0 +1,111 @@
+"""What the register records and tells: a werkgever's state and the fingerprint of its step-2 data, the status of
+all of them, the plan of a run, a purged document."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from batch.model import REGISTER_STATES, RowResult
+
+STATES = REGISTER_STATES
+PENDING = frozenset({"new", "changed"})  # still to submit (again)
+
+
+def fingerprint(key: bytes, row: RowResult) -> str:
+    """HMAC-SHA256 of the step-2 data: client_id, client_secret, dga, each DGA's name and number, 13e maand,
+    verloning. The same data gives the same fingerprint in this register, and no other register."""
+    record = row.record
+    parts = [record.get("client_id"), record.get("client_secret"), record.get("dga"),
+             *(value for d in row.dgas for value in (d.naam, d.medewerkersnummer)),
+             record.get("dertiende_maand"), record.get("verloning")]
+    # Unit separators between the values (no value holds one: the reader refuses control characters), and an
+    # empty value apart from a missing one.
+    payload = "\x1f".join("\x00" if part is None else part for part in parts).encode("utf-8")
+    return hmac.digest(key, payload, "sha256").hex()
+
+
+def state_after_seeing(known: dict[str, Any] | None, new_fingerprint: str) -> str:
+    """A werkgever's state once a workbook with this step-2 data has been seen."""
+    if known is None:
+        return "new"
+    if known["state"] == "new" or known["marked_state"] is None:
+        return "new"
+    return known["marked_state"] if new_fingerprint == known["marked_fingerprint"] else "changed"
+
+
+def sort_key(code: str) -> tuple[int, str]:
+    """Werkgeverscodes sort as numbers: 0087 before 1001."""
+    return (int(code), code) if code.isdigit() else (1 << 62, code)
+
+
+@dataclass
+class Employer:
+    werkgeverscode: str
+    naam: str | None
+    state: str
+    first_seen: date | None
+    last_seen: date | None
+    source_file: str | None
+    source_row: int | None
+    submitted_on: date | None
+    confirmed_on: date | None
+    first_exchange: date | None
+    documents: list[str] = field(default_factory=list)
+
+    def days_waiting(self, today: date) -> int | None:
+        """Days since submission, while a.s.r. has not confirmed."""
+        if self.state != "submitted" or self.submitted_on is None:
+            return None
+        return (today - self.submitted_on).days
+
+    def to_dict(self) -> dict[str, object]:
+        def iso(day: date | None) -> str | None:
+            return day.isoformat() if day else None
+
+        return {
+            "werkgeverscode": self.werkgeverscode, "naam": self.naam, "state": self.state,
+            "state_label": STATES[self.state], "first_seen": iso(self.first_seen), "last_seen": iso(self.last_seen),
+            "source": {"file": self.source_file, "row": self.source_row},
+            "submitted_on": iso(self.submitted_on), "confirmed_on": iso(self.confirmed_on),
+            "first_exchange": iso(self.first_exchange), "documents": list(self.documents),
+        }
+
+
+@dataclass
+class Status:
+    register: str
+    employers: list[Employer]  # all of them, sorted by code
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {"total": len(self.employers), **{state: 0 for state in STATES}}
+        for employer in self.employers:
+            counts[employer.state] += 1
+        return counts
+
+    def to_dict(self, state: str | None = None) -> dict[str, object]:
+        shown = [e for e in self.employers if state is None or e.state == state]
+        return {"register": self.register, "counts": self.counts, "employers": [e.to_dict() for e in shown]}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `process` will record: each valid werkgever's state, and the fingerprint of its step-2 data."""
+
+    states: dict[str, str]
+    fingerprints: dict[str, str]
+    generation: int  # of the register when it was read: unchanged at recording time, the reading still holds
+    known: dict[str, dict[str, Any]] = field(repr=False)
+    documents: set[tuple[str, str]] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Purged:
+    werkgeverscode: str
+    path: str
+    deleted: bool  # False: left alone (reason says why)
+    reason: str = ""
+    elsewhere: bool = False  # not on this computer; the register (a shared one) keeps it for purge where it is
