@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM around the few steps that must not be cut short."""
+"""Ctrl-C and SIGTERM: raised as exceptions in a command, and held off around the few steps that must not be
+cut short."""
 
 from __future__ import annotations
 
@@ -10,6 +11,35 @@ from typing import Any
 # Ctrl+C, a stop request, and a closed terminal (SIGHUP; SIGBREAK on Windows).
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
                      if hasattr(signal, name))
+
+
+class Terminated(BaseException):
+    """SIGTERM (or a closed terminal: SIGHUP, SIGBREAK), raised like KeyboardInterrupt so every `finally`
+    (temporary folders, which may hold secrets) still runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+def raise_on_stop() -> None:
+    """Ctrl-C raises KeyboardInterrupt, the other stop signals `Terminated`."""
+    # Also when started in the background, where a shell leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in STOP_SIGNALS:
+        if signum != signal.SIGINT:
+            signal.signal(signum, _on_stop_signal)
+
+
+def ignore_further() -> None:
+    """The run is stopped and cleaned up: a second Ctrl-C (or one still pending) must not turn the exit
+    code into a crash on the way out."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 @contextlib.contextmanager

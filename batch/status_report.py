@@ -1,4 +1,5 @@
-"""`asr-batch status` rendered: a Dutch table for the terminal, and the same table as a workbook."""
+"""The register's reports: `asr-batch status` as a Dutch table for the terminal and as a workbook, and what
+mark, forget and purge say they did."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from batch.errors import UnusableInput
 from batch.files import FILE_MODE
-from batch.register import STATES, Employer, Status
+from batch.register import STATES, Employer, Purged, Status
 
 COLUMNS = ("Werkgeverscode", "Naam werkgever", "Status", "Laatst gezien", "Aangemeld op", "Dagen wachten",
            "Bevestigd op", "Eerste uitwisseling", "Bron", "Documenten")
@@ -81,3 +82,45 @@ def write_status_workbook(status: Status, path: Path, today: date, state: str | 
         raise UnusableInput(f"'{path}' kan niet worden geschreven ({exc.strerror or type(exc).__name__}).",
                             "Kies een map waarin u mag schrijven, en sluit het bestand als het in Excel open staat."
                             ) from None
+
+
+def marked_line(state: str, day: date, done: list[str]) -> str:
+    """What `asr-batch mark` says it recorded."""
+    return f"{len(done)} werkgever(s) {STATES[state]} op {day:%d-%m-%Y}: {', '.join(done)}"
+
+
+def forgotten_lines(done: list[str], left: list[str]) -> str:
+    """What `asr-batch forget` says it did, and the documents (with the secret) it leaves behind."""
+    lines = [f"{len(done)} werkgever(s) uit het register gehaald: {', '.join(done)}"]
+    if left:
+        lines.append("Let op: deze documenten bestaan nog en bevatten het Client Secret; purge vindt ze niet meer. "
+                     "Verwijder ze zelf als ze niet meer nodig zijn:")
+        lines += [f"  {path}" for path in left]
+    return "\n".join(lines)
+
+
+NOTHING_TO_PURGE = "Het register is leeg: er is niets te verwijderen."
+
+
+def purge_listing(done: list[Purged], dry_run: bool) -> list[str]:
+    """One line per document on this computer: deleted (or to delete), or left alone and why."""
+    lines = []
+    for item in done:
+        if item.elsewhere:
+            continue
+        verb = ("zou verwijderen" if dry_run else "verwijderd") if item.deleted else f"overgeslagen: {item.reason}"
+        lines.append(f"{item.werkgeverscode}  {item.path}  ({verb})")
+    return lines
+
+
+def purge_totals(done: list[Purged], dry_run: bool) -> str:
+    """How many documents purge deleted (or would), and how many are on another computer."""
+    deleted = sum(item.deleted for item in done)
+    lines = [f"{deleted} document(en) {'te verwijderen' if dry_run else 'verwijderd'}"
+             f"{'; niets gewijzigd (--dry-run)' if dry_run else ''}."]
+    elsewhere = sum(item.elsewhere for item in done)
+    if elsewhere:
+        lines.append(f"{elsewhere} document(en) van bevestigde werkgevers staan niet op deze computer: gemaakt op de "
+                     "computer van een collega (of daar al verwijderd). Het gedeelde register houdt ze bij; draai "
+                     "purge ook op die computer.")
+    return "\n".join(lines)

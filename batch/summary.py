@@ -1,6 +1,9 @@
-"""The terminal rendering of a Result: counts first, then every issue grouped by row."""
+"""The terminal rendering of a Result: counts first, then every issue grouped by row; and the closing lines of
+`asr-batch process`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from batch.catalogue import Issue, Severity
 from batch.model import STATUS_NL, Result
@@ -42,4 +45,14 @@ def format_summary(result: Result) -> str:
         lines += ["", "Er staan geen werkgevers in het bestand; vul minstens één rij in."]
     elif not result.all_issues:
         lines += ["", "Geen fouten of waarschuwingen gevonden."]
+    return "\n".join(lines)
+
+
+def process_closing(result: Result, target: Path, only_pending: bool) -> str:
+    """What `asr-batch process` says when it is done: the counts, what --only-pending held back, the folder."""
+    lines = [counts_line(result)]
+    if only_pending:
+        held = sum(1 for r in result.rows if r.status == "valid" and not r.documents)
+        lines.append(f"--only-pending: {held} werkgever(s) al aangemeld of bevestigd, zonder nieuw document.")
+    lines.append(f"Uitvoer: {target}")
     return "\n".join(lines)

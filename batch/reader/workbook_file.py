@@ -1,0 +1,71 @@
+"""The file before it is opened as a workbook: there, a plain file, not Excel's lock file, not too large,
+not empty, not an old .xls or a password-protected workbook, and a zip (as every .xlsx and .xlsm is)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from batch.errors import UnusableInput
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+def check_file(path: Path) -> bytes:
+    """The file's bytes, once every check on the file as such has passed."""
+    if not path.exists():
+        raise UnusableInput(f"Het bestand '{path}' bestaat niet.", "Controleer de naam en de map.")
+    if path.is_dir():
+        raise UnusableInput(f"'{path}' is een map, geen Excel-bestand.", "Geef het pad naar het .xlsx-bestand.")
+    if not path.is_file():
+        raise UnusableInput(f"'{path}' is geen gewoon bestand.", "Geef het pad naar het .xlsx-bestand.")
+    if path.name.startswith("~$"):
+        raise UnusableInput(
+            f"'{path.name}' is een tijdelijk vergrendelingsbestand van Excel, niet de werkmap zelf.",
+            f"Gebruik het bestand zonder '~$' ervoor: '{path.name[2:]}'.",
+        )
+    data = _read_within_cap(path)
+    if not data:
+        raise UnusableInput(
+            f"Het bestand '{path.name}' is leeg (0 bytes).",
+            "Het bestand is waarschijnlijk niet goed opgeslagen of gekopieerd. Open de werkmap in Excel en sla hem "
+            "opnieuw op.",
+        )
+    _refuse_old_or_protected_format(path, data)
+    if not data.startswith(b"PK"):
+        raise UnusableInput(
+            f"'{path.name}' is geen Excel-werkmap (misschien een CSV- of tekstbestand met een andere extensie).",
+            "Open het in Excel en kies Opslaan als > Excel-werkmap (.xlsx).",
+        )
+    return data
+
+
+def _read_within_cap(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnusableInput(
+                f"'{path.name}' is {size // (1024 * 1024)} MB; een werkmap met werkgevers is veel kleiner "
+                f"(grens: {MAX_FILE_BYTES // (1024 * 1024)} MB).",
+                "Verwijder overbodige tabbladen, afbeeldingen en opmaak, of splits het bestand.",
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnusableInput(
+            f"Het bestand '{path.name}' kan niet worden gelezen ({exc.strerror or exc}).",
+            "Sluit het bestand in Excel en controleer of u leesrechten hebt.",
+        ) from None
+
+
+def _refuse_old_or_protected_format(path: Path, data: bytes) -> None:
+    """An OLE compound file: an old .xls, or an .xlsx that a password has wrapped in one."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise UnusableInput(
+                f"'{path.name}' is met een wachtwoord beveiligd; asr-batch kan het niet openen.",
+                "Open het in Excel, kies Bestand > Info > Werkmap beveiligen > Versleutelen met wachtwoord, "
+                "maak het wachtwoord leeg en sla op als Excel-werkmap (.xlsx).",
+            )
+        raise UnusableInput(
+            f"'{path.name}' is een oud Excel-bestand (.xls, Excel 97-2003); asr-batch leest alleen .xlsx en .xlsm.",
+            "Open het in Excel en kies Opslaan als > Excel-werkmap (.xlsx).",
+        )
