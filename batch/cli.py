@@ -256,7 +256,7 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
     """
     import webbrowser
 
-    from batch.serve import Server
+    from batch.serve.server import FINISHING_UPLOAD, RUNNING, Server
     from batch.signals import Terminated, ignore_further
 
     with collector.running():  # a server runs for hours: its garbage is collected
@@ -264,7 +264,7 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
         try:
             click.echo(server.url)
             sys.stdout.flush()
-            click.echo("asr-batch serve draait op deze computer. Stop met Ctrl+C in dit venster.", err=True)
+            click.echo(RUNNING, err=True)
             if not no_browser:
                 webbrowser.open(server.url)
             try:
@@ -273,15 +273,10 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
                 ignore_further()
         finally:
             if server.busy:
-                click.echo("Even wachten: de werkmap die nu wordt verwerkt, wordt eerst afgemaakt en dan gewist.",
-                           err=True)
+                click.echo(FINISHING_UPLOAD, err=True)
             cleaned = server.close()
-    if not cleaned:
-        click.echo(f"asr-batch serve gestopt, maar de tijdelijke map {server.workspace.root} kon niet helemaal worden "
-                   "gewist. Verwijder hem zelf: er kunnen aanmeldingen met het Client Secret in staan.", err=True)
-        return 2
-    click.echo("asr-batch serve gestopt; de tijdelijke bestanden zijn gewist.", err=True)
-    return 0
+    click.echo(server.stopped(cleaned), err=True)
+    return 0 if cleaned else 2
 
 
 def run() -> None:

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 # the app says it in Dutch. (The page's script stops a large file before it is sent at all.)
 SERVER_BODY_LIMIT = 1024 * 1024 * 1024
 
+# What the terminal says while the page runs and as it stops (the CLI prints them on stderr).
+RUNNING = "asr-batch serve draait op deze computer. Stop met Ctrl+C in dit venster."
+FINISHING_UPLOAD = "Even wachten: de werkmap die nu wordt verwerkt, wordt eerst afgemaakt en dan gewist."
+
 
 class _OneLine(logging.Handler):
     """waitress's own errors (a broken connection) as one redacted line on stderr, never a traceback."""
@@ -92,3 +96,10 @@ class Server:
             with contextlib.suppress(OSError):
                 self._server.close()
             return self.workspace.close()
+
+    def stopped(self, cleaned: bool) -> str:
+        """The last line in the terminal: whether the temporary folder (which may hold secrets) is gone."""
+        if cleaned:
+            return "asr-batch serve gestopt; de tijdelijke bestanden zijn gewist."
+        return (f"asr-batch serve gestopt, maar de tijdelijke map {self.workspace.root} kon niet helemaal worden "
+                "gewist. Verwijder hem zelf: er kunnen aanmeldingen met het Client Secret in staan.")
