@@ -5,7 +5,8 @@ On PostgreSQL the proof is a server that speaks German (tests/pgserver.py, `star
 whose libpq speaks German too: `asr-batch` runs as a subprocess with LANGUAGE=de, a locale set, and psycopg's
 Python implementation over the system's libpq (which carries its translations; the binary wheel's libpq has
 none). `test_the_server_and_the_client_speak_german` checks that the proof is one: it fails where the German
-cannot be had and ASR_BATCH_REQUIRE_POSTGRES is set, as the other server tests do.
+cannot be had and ASR_BATCH_REQUIRE_POSTGRES is set, as the other server tests do. Where German keeps English
+words ("no password supplied", "pg_hba.conf"), every psycopg error's text is replaced in-process as well.
 """
 
 from __future__ import annotations
@@ -235,6 +236,28 @@ def test_no_password_at_all(german_server: pgserver.Server, german_database: str
     refused_in_dutch(in_german("status", "--register", german_server.url(german_database, password=None),
                                PGPASSFILE=str(tmp_path / "geen-pgpass")),
                      "vraagt een wachtwoord voor gebruiker 'klerk', en er is er geen opgegeven", "PGPASSWORD")
+
+
+@pytest.mark.parametrize("case", ["no password", "pg_hba.conf"])
+def test_words_that_stay_english_in_german_are_not_what_tells(german_server: pgserver.Server, german_database: str,
+                                                               case: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """libpq 15's German leaves "fe_sendauth: no password supplied" untranslated, and every language names
+    pg_hba.conf: here every psycopg error reads otherwise, in-process."""
+    import psycopg
+
+    monkeypatch.setattr(psycopg.Error, "__str__", lambda self: "Es ist ein Fehler aufgetreten")
+    if case == "no password":
+        monkeypatch.delenv("PGPASSWORD", raising=False)
+        monkeypatch.setenv("PGPASSFILE", str(tmp_path / "geen-pgpass"))
+        url, said = (german_server.url(german_database, password=None),
+                     "vraagt een wachtwoord voor gebruiker 'klerk', en er is er geen opgegeven")
+    else:
+        german_server.refuse("klerk", database=german_database)
+        url, said = (german_server.url(german_database),
+                     f"laat gebruiker 'klerk' van deze computer niet toe in database '{german_database}' (pg_hba.conf)")
+    result = run_cli("status", "--register", url)
+    assert result.exit_code == 2 and said in result.stderr, result.output
 
 
 def test_a_missing_database(german_server: pgserver.Server, tmp_path: Path) -> None:
