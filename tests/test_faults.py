@@ -300,6 +300,18 @@ def test_a_user_that_pg_hba_conf_keeps_out_of_this_database_only(german_server: 
                      "(pg_hba.conf)")
 
 
+def test_a_refusal_after_the_password_where_the_maintenance_database_is_closed(german_server: pgserver.Server,
+                                                                              german_database: str) -> None:
+    """pg_hba.conf lets this user into the register's database alone: a wrong password cannot be told from a
+    database that is missing or closed, and the message says all three."""
+    german_server.admin("CREATE ROLE {} LOGIN PASSWORD 'alleen'", "alleen")
+    german_server.refuse("alleen", database="postgres")
+    refused_in_dutch(in_german("status", "--register",
+                               german_server.url(german_database, user="alleen", password=PASSWORD)),
+                     f"weigert gebruiker 'alleen' in database '{german_database}': het wachtwoord klopt niet, die "
+                     "gebruiker bestaat niet, of de database bestaat niet of is niet voor die gebruiker open.")
+
+
 def test_no_rights_to_create_the_tables(german_server: pgserver.Server, make_workbook: WorkbookBuilder,
                                         tmp_path: Path, request: pytest.FixtureRequest) -> None:
     name = german_server.new_database(owner="postgres")
