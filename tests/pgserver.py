@@ -4,6 +4,10 @@ PostgreSQL's programs are enough (Debian: `apt-get install postgresql`); nothing
 no running server is used. initdb and postgres refuse to run as root: as root, the server runs as the `postgres`
 user in a folder handed over to it. The superuser and the clerk's role log in with a password (scram-sha-256),
 so a wrong password is refused as on an office's server. The server runs without fsync: its data is thrown away.
+
+`start(language="de")` starts a server that speaks another language, as an office's server may: its errors
+arrive translated (PostgreSQL's own translations, as Debian's package ships them; GNU gettext takes LANGUAGE once
+lc_messages is a locale other than plain C, and C.UTF-8 is one that every glibc system has).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +79,27 @@ class Server:
     run_as: str | None  # the OS user the server runs as; None: ourselves
     version: int = 0  # server_version_num
     databases: int = field(default=0)
+    language: str | None = None  # the language of its messages; None: English
+
+    def refuse(self, user: str, database: str = "all") -> None:
+        """Let `user` into `database` (all: any) nowhere from here, as an office's pg_hba.conf may (the first
+        matching line decides)."""
+        hba = self.folder / "data" / "pg_hba.conf"
+        hba.write_text(f"host {database} {user} {HOST}/32 reject\n" + hba.read_text(encoding="utf-8"), encoding="utf-8")
+        done = _run([str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "reload"], self.run_as,
+                    self.folder)
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl reload failed: {done.stderr.strip()}")
+        import psycopg
+
+        for _ in range(100):  # the reload is a signal: wait until the server refuses before asking a password
+            try:
+                self.connect("postgres" if database == "all" else database, user=user, password="-").close()
+            except psycopg.OperationalError as exc:
+                if exc.pgconn is not None and not exc.pgconn.used_password:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the server did not take the new pg_hba.conf")
 
     def url(self, database: str, *, user: str = CLERK, password: str | None = "") -> str:
         """A register URL; the clerk's password unless another (or None: none) is given."""
@@ -117,7 +143,8 @@ class Server:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _run(command: list[str], run_as: str | None, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(command: list[str], run_as: str | None, cwd: Path,
+         language: str | None = None) -> subprocess.CompletedProcess[str]:
     extra: dict[str, Any] = {}
     if run_as is not None:
         import pwd
@@ -125,11 +152,11 @@ def _run(command: list[str], run_as: str | None, cwd: Path) -> subprocess.Comple
         entry = pwd.getpwnam(run_as)
         extra = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-                          env={**os.environ, "LC_ALL": "C"}, **extra)
+                          env={**os.environ, "LC_ALL": "C", **({"LANGUAGE": language} if language else {})}, **extra)
 
 
-def start() -> Server:
-    """Start a server, or raise Unavailable saying why."""
+def start(language: str | None = None, max_connections: int = 100) -> Server:
+    """Start a server, or raise Unavailable saying why; `language`: its messages in that language (de)."""
     bindir = find_bindir()
     if bindir is None:
         raise Unavailable(f"PostgreSQL is not installed: {HOW_TO_INSTALL}")
@@ -149,13 +176,14 @@ def start() -> Server:
         run_as = "postgres"
     folder = Path(tempfile.mkdtemp(prefix="asr-batch-pg-"))
     try:
-        return _start_in(folder, bindir, run_as)
+        return _start_in(folder, bindir, run_as, language, max_connections)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
 
 
-def _start_in(folder: Path, bindir: Path, run_as: str | None) -> Server:
+def _start_in(folder: Path, bindir: Path, run_as: str | None, language: str | None,
+              max_connections: int) -> Server:
     owner = None
     if run_as is not None:
         import pwd
@@ -176,9 +204,10 @@ def _start_in(folder: Path, bindir: Path, run_as: str | None) -> Server:
     for _ in range(5):  # a free port may be taken by someone else before the server binds it
         port = free_port()
         options = (f"-c port={port} -c listen_addresses={HOST} -c unix_socket_directories='{folder}' "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   f"-c max_connections={max_connections}" + (" -c lc_messages=C.UTF-8" if language else ""))
         done = _run([str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "server.log"), "-w",
-                     "-t", "60", "-o", options, "start"], run_as, folder)
+                     "-t", "60", "-o", options, "start"], run_as, folder, language)
         if done.returncode == 0:
             break
         log = (folder / "server.log").read_text(encoding="utf-8", errors="replace")
@@ -186,7 +215,7 @@ def _start_in(folder: Path, bindir: Path, run_as: str | None) -> Server:
             raise Unavailable(f"pg_ctl start failed ({done.returncode}): {log.strip()[-600:]}")
     else:
         raise Unavailable("no free port for the test server after 5 tries")
-    server = Server(folder, bindir, port, superuser_password, clerk_password, run_as)
+    server = Server(folder, bindir, port, superuser_password, clerk_password, run_as, language=language)
     try:
         from psycopg import sql
 
@@ -201,8 +230,8 @@ def _start_in(folder: Path, bindir: Path, run_as: str | None) -> Server:
 
 
 @contextlib.contextmanager
-def running() -> Iterator[Server]:
-    server = start()
+def running(language: str | None = None) -> Iterator[Server]:
+    server = start(language)
     try:
         yield server
     finally:

@@ -19,6 +19,7 @@ One module per concern:
 - `schema`: the tables, `meta`, creating and upgrading them (after a copy beside the file), the writers' lock;
 - `engines`: the SQLite and PostgreSQL connections, how a transaction begins, how long a command waits;
 - `faults`: every database failure as one Dutch UnusableInput, on SQLite and on PostgreSQL;
+- `faults_postgres`: which failure a server gave, by SQLSTATE, error class and probing (never by words);
 - `events`: who and when, for the event log;
 - `changes`: what recording a run writes;
 - `store`: the open `Register`, one transaction per change;
