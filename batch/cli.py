@@ -134,9 +134,9 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
               help="Schrijf dezelfde tabel ook als werkmap, waarin u de datums van aanmelden en bevestigen invult; "
                    "lees die terug met 'asr-batch mark --from'.")
 @click.option("--force", is_flag=True, help="Overschrijf een bestaande werkmap bij --xlsx.")
-@click.option("--waiting-over", type=click.IntRange(min=0), default=None, metavar="DAGEN", show_default="30",
-              help="Markeer aangemelde werkgevers die langer dan DAGEN op a.s.r. wachten; met --state submitted "
-                   "alleen die.")
+@click.option("--waiting-over", type=click.IntRange(min=0), default=None, metavar="DAGEN",
+              help="Markeer aangemelde werkgevers die langer dan DAGEN op a.s.r. wachten (standaard 30); met --state "
+                   "submitted alleen die.")
 @register_option
 @guarded
 def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, waiting_over: int | None,
@@ -184,9 +184,11 @@ def mark(state: str | None, codes: tuple[str, ...], on: str | None, first_exchan
          from_file: Path | None, dry_run: bool, register: str | None) -> int:
     """Leg vast dat werkgevers zijn aangemeld (submitted) of door a.s.r. bevestigd (confirmed). Alles of niets.
 
-    Voorbeeld: asr-batch mark confirmed 1001 1002 --first-exchange 15-12-2026
+    Of lees de datums terug uit de werkmap van 'asr-batch status --xlsx', waarin u ze hebt ingevuld.
 
-    Of lees de datums terug uit de werkmap van 'asr-batch status --xlsx': asr-batch mark --from register.xlsx
+    \b
+    Voorbeeld: asr-batch mark confirmed 1001 1002 --first-exchange 15-12-2026
+               asr-batch mark --from register.xlsx --dry-run
     """
     import datetime
 

@@ -401,7 +401,7 @@ def test_mark_without_from_still_needs_a_state_and_codes(four: Path, args: tuple
 
 
 @pytest.mark.sqlite_only
-def test_the_export_has_editable_date_cells_and_the_rest_protected(four: Path) -> None:
+def test_the_export_has_editable_date_cells_and_the_rest_protected(four: Path, backend: Backend) -> None:
     wb = openpyxl.load_workbook(four)
     sheet = wb["Register"]
     assert [c.value for c in sheet[1]] == [
@@ -425,6 +425,16 @@ def test_the_export_has_editable_date_cells_and_the_rest_protected(four: Path) -
     assert validations["E2:E5"].formula2 == "TODAY()"  # not in the future; a first exchange may be
     hidden = wb["asr-batch"]
     assert hidden.sheet_state == "hidden" and hidden["A1"].value == "asr-batch registerwerkmap"
+    assert [c.value for c in hidden[7]] == ["werkgeverscode", "state", "submitted_on", "confirmed_on",
+                                            "first_exchange", "last_event"]
+    as_written = {row[0]: row[1:] for row in hidden.iter_rows(min_row=8, values_only=True)}
+    latest = dict(backend.rows("select werkgeverscode, max(id) from events where werkgeverscode is not null "
+                               "group by werkgeverscode"))
+    assert as_written == {
+        "1001": ("new", None, None, None, str(latest["1001"])),
+        "1002": ("new", None, None, None, str(latest["1002"])),
+        "1003": ("submitted", ago(40).isoformat(), None, None, str(latest["1003"])),
+        "1004": ("confirmed", ago(20).isoformat(), ago(20).isoformat(), ago(5).isoformat(), str(latest["1004"]))}
 
 
 @pytest.mark.sqlite_only
@@ -444,7 +454,9 @@ def test_the_export_keeps_force_and_its_owner_only_mode(four: Path) -> None:
     assert four.stat().st_mode & 0o777 == 0o600
     refused = run_cli("status", "--xlsx", four)
     assert refused.exit_code == 2 and "--force" in refused.stderr
+    four.chmod(0o644)
     assert run_cli("status", "--xlsx", four, "--force").exit_code == 0
+    assert four.stat().st_mode & 0o777 == 0o600  # replaced, and owner-only again
 
 
 @pytest.mark.sqlite_only

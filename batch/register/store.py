@@ -86,13 +86,15 @@ class Register:
         states = {code: state_after_seeing(known.get(code), digest) for code, digest in prints.items()}
         return Plan(states, prints, reading, known, documents)
 
-    def status(self) -> Status:
+    def status(self, *, with_latest_events: bool = False) -> Status:
+        """Every werkgever; `with_latest_events`: each with the id of its latest event too (the register workbook
+        keeps it, to name a later change; a reading of the whole event log, so only when asked)."""
         with self._connection(write=False) as conn:
             rows = conn.execute(sa.select(werkgevers_table)).all()
             paths: dict[str, list[str]] = {}
             for code, path in conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)):
                 paths.setdefault(code, []).append(path)
-            latest = latest_events(conn)
+            latest = latest_events(conn) if with_latest_events else {}
         # Sorted here, not by the database: PostgreSQL sorts text by its collation (nl_NL, en_US...), SQLite by
         # bytes; the same register must list the same way on both.
         employers = [Employer(r.werkgeverscode, r.naam, r.state, r.first_seen, r.last_seen, r.source_file,

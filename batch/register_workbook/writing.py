@@ -4,6 +4,7 @@ cannot change a code), and a hidden sheet with each row as it was written."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import date, datetime
 from pathlib import Path
@@ -52,7 +53,7 @@ def export_register(given: str | None, path: Path, listing: Listing) -> Status:
     from batch.register import Status, locate, using
 
     with using(given) as opened:
-        status = opened.status() if opened is not None else Status(locate(given).shown, [])
+        status = opened.status(with_latest_events=True) if opened is not None else Status(locate(given).shown, [])
         identity = register_identity(opened.key) if opened is not None else ""
     write_workbook(status, path, listing, identity)
     return status
@@ -70,6 +71,9 @@ def write_workbook(status: Status, path: Path, listing: Listing, identity: str) 
     wb.security.lockStructure = True  # no sheet unhidden, renamed or deleted by accident (no password)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        if hasattr(os, "fchmod"):  # a file replaced with --force becomes owner-only too (where it is ours)
+            with contextlib.suppress(OSError):
+                os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as out:
             wb.save(out)
     except OSError as exc:
