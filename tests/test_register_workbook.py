@@ -217,6 +217,7 @@ def test_a_removed_date_and_a_deleted_row_undo_nothing_and_are_said_to_be_ignore
 BAD = [  # (what the clerk filled in, the cell named, what the message says)
     ({"1001": {SUBMITTED: "31-02-2026"}}, ("1001", SUBMITTED), "'31-02-2026' is geen datum"),
     ({"1001": {SUBMITTED: "gisteren"}}, ("1001", SUBMITTED), "'gisteren' is geen datum"),
+    ({"1001": {SUBMITTED: "x" * 300}}, ("1001", SUBMITTED), f"'{'x' * 40}…' is geen datum"),  # not repeated whole
     ({"1001": {SUBMITTED: TODAY + timedelta(days=1)}}, ("1001", SUBMITTED), "ligt in de toekomst"),
     ({"1001": {CONFIRMED: TODAY + timedelta(days=1), FIRST_EXCHANGE: TODAY + timedelta(days=9)}},
      ("1001", CONFIRMED), "ligt in de toekomst"),

@@ -64,7 +64,8 @@ class _Row:
             return None
         day = _as_date(value, self.cell(header))
         if day is None:
-            shown = value if isinstance(value, str) else str(value)
+            shown = (value if isinstance(value, str) else str(value)).strip()
+            shown = shown if len(shown) <= 40 else shown[:40] + "…"  # a pasted paragraph is not repeated whole
             self.problem(header, f"'{shown}' is geen datum.", FIX_DATE)
         elif day < EARLIEST:
             self.problem(header, f"{day:%d-%m-%Y} ligt vóór 2000; dat is geen datum van een aanmelding.",
