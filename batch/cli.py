@@ -131,68 +131,86 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
               help="Toon alleen werkgevers met deze status: new (nieuw), submitted (aangemeld), confirmed "
                    "(bevestigd) of changed (gewijzigd). De tellingen blijven over het hele register.")
 @click.option("--xlsx", "xlsx", type=click.Path(path_type=Path), default=None,
-              help="Schrijf dezelfde tabel ook als werkmap (voor het eigen archief).")
+              help="Schrijf dezelfde tabel ook als werkmap, waarin u de datums van aanmelden en bevestigen invult; "
+                   "lees die terug met 'asr-batch mark --from'.")
 @click.option("--force", is_flag=True, help="Overschrijf een bestaande werkmap bij --xlsx.")
+@click.option("--waiting-over", type=click.IntRange(min=0), default=None, metavar="DAGEN",
+              help="Markeer aangemelde werkgevers die langer dan DAGEN op a.s.r. wachten (standaard 30); met --state "
+                   "submitted alleen die.")
 @register_option
 @guarded
-def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, register: str | None) -> int:
+def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, waiting_over: int | None,
+           register: str | None) -> int:
     """Toon waar elke werkgever staat: nieuw, aangemeld (stap 2), bevestigd (stap 3) of gewijzigd.
 
-    Voorbeeld: asr-batch status --state submitted
+    Voorbeeld: asr-batch status --state submitted --waiting-over 30
     """
     import datetime
 
-    from batch.status_report import format_status, write_status_workbook
+    from batch.register import WAITING_OVER, Listing, status_of
+    from batch.status_report import format_status
 
     if xlsx is not None and xlsx.exists() and not force:
         raise UnusableInput(f"'{xlsx}' bestaat al.", "Kies een andere naam, of gebruik --force om het te vervangen.")
-    from batch.register import status_of
-
-    report = status_of(register)
-    today = datetime.date.today()
+    listing = Listing(datetime.date.today(), state, WAITING_OVER if waiting_over is None else waiting_over,
+                      only_waiting=state == "submitted" and waiting_over is not None)
     if xlsx is not None:
-        write_status_workbook(report, xlsx, today, state)
+        from batch.register_workbook import export_register
+
+        report = export_register(register, xlsx, listing)
         click.echo(f"Werkmap geschreven: {xlsx}", err=True)
+    else:
+        report = status_of(register)
     if as_json:
-        click.echo(json.dumps(report.to_dict(state), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(report.to_dict(state, listing), ensure_ascii=False, indent=2))
     elif xlsx is None:
-        click.echo(format_status(report, today, state))
+        click.echo(format_status(report, listing))
     return 0
 
 
 @main.command()
-@click.argument("state", type=click.Choice(["submitted", "confirmed"]))
-@click.argument("codes", nargs=-1, required=True)
+@click.argument("state", type=click.Choice(["submitted", "confirmed"]), required=False)
+@click.argument("codes", nargs=-1)
 @click.option("--on", "on", default=None, metavar="DATUM",
               help="Datum van aanmelden of bevestiging (standaard vandaag).")
 @click.option("--first-exchange", default=None, metavar="DATUM",
               help="Bij confirmed: de datum van de eerste gegevensuitwisseling (verplicht).")
+@click.option("--from", "from_file", type=click.Path(path_type=Path), default=None, metavar="WERKMAP",
+              help="Lees de datums terug uit een werkmap van 'asr-batch status --xlsx' en leg ze vast. Alles of niets.")
+@click.option("--dry-run", is_flag=True, help="Bij --from: toon alleen wat er zou veranderen.")
 @register_option
 @guarded
-def mark(state: str, codes: tuple[str, ...], on: str | None, first_exchange: str | None,
-         register: str | None) -> int:
+def mark(state: str | None, codes: tuple[str, ...], on: str | None, first_exchange: str | None,
+         from_file: Path | None, dry_run: bool, register: str | None) -> int:
     """Leg vast dat werkgevers zijn aangemeld (submitted) of door a.s.r. bevestigd (confirmed). Alles of niets.
 
+    Of lees de datums terug uit de werkmap van 'asr-batch status --xlsx', waarin u ze hebt ingevuld.
+
+    \b
     Voorbeeld: asr-batch mark confirmed 1001 1002 --first-exchange 15-12-2026
+               asr-batch mark --from register.xlsx --dry-run
     """
     import datetime
 
+    from batch.options import check_mark_usage
     from batch.register import existing, parse_date
     from batch.status_report import marked_line
 
+    check_mark_usage(state, codes, on=on, first_exchange=first_exchange, from_file=from_file, dry_run=dry_run)
+    if from_file is not None:
+        from batch.register_workbook import mark_from, mark_from_lines
+
+        result = mark_from(from_file, register, dry_run=dry_run)
+        for line in mark_from_lines(result):
+            click.echo(line, err=True)
+        return result.exit_code
     day = parse_date(on, "--on") if on else datetime.date.today()
-    if state == "confirmed" and not first_exchange:
-        raise UnusableInput("Bij 'mark confirmed' hoort de datum van de eerste gegevensuitwisseling.",
-                            "Voeg --first-exchange DATUM toe, bijvoorbeeld --first-exchange 15-12-2026.")
-    if state == "submitted" and first_exchange:
-        raise UnusableInput("--first-exchange hoort bij 'mark confirmed', niet bij 'mark submitted'.",
-                            "Laat --first-exchange weg, of gebruik 'mark confirmed'.")
     with existing(register) as opened:
         if first_exchange:
             done = opened.mark_confirmed(codes, day, parse_date(first_exchange, "--first-exchange"))
         else:
             done = opened.mark_submitted(codes, day)
-    click.echo(marked_line(state, day, done), err=True)
+    click.echo(marked_line(state or "submitted", day, done), err=True)
     return 0
 
 

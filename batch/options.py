@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
+from batch.errors import UnusableInput
 from batch.model import MEDIA, REGISTER_STATES
 
 strict_option = click.option("--strict", is_flag=True, help="Waarschuwingen maken een rij ook ongeldig.")
@@ -40,3 +42,32 @@ def parse_state(ctx: click.Context, param: click.Parameter, value: str | None) -
         return by_label.get(chosen, chosen)
     choices = ", ".join(f"{code} ({label})" for code, label in REGISTER_STATES.items())
     raise click.BadParameter(f"kies {choices}, niet '{value}'.")
+
+
+def check_mark_usage(state: str | None, codes: tuple[str, ...], *, on: str | None, first_exchange: str | None,
+                     from_file: Path | None, dry_run: bool) -> None:
+    """`mark` takes a state and codes, or a workbook (--from), never both: a usage error says so (exit 2)."""
+    if from_file is not None:
+        if state or codes or on or first_exchange:
+            raise UnusableInput("'mark --from' leest de datums uit de werkmap en gaat niet samen met een status, "
+                                "werkgeverscodes, --on of --first-exchange.",
+                                "Gebruik 'asr-batch mark --from register.xlsx', of 'asr-batch mark submitted 1001' "
+                                "zonder --from.")
+        return
+    if dry_run:
+        raise UnusableInput("--dry-run hoort bij 'mark --from'.",
+                            "Gebruik 'asr-batch mark --from register.xlsx --dry-run', of laat --dry-run weg.")
+    if state is None:
+        raise UnusableInput("Zeg wat er is gebeurd: 'mark submitted' (aangemeld) of 'mark confirmed' (bevestigd), "
+                            "gevolgd door de werkgeverscodes.",
+                            "Bijvoorbeeld: asr-batch mark submitted 1001 1002, of lees een registerwerkmap terug met "
+                            "asr-batch mark --from register.xlsx.")
+    if not codes:
+        raise UnusableInput(f"Bij 'mark {state}' horen een of meer werkgeverscodes.",
+                            f"Bijvoorbeeld: asr-batch mark {state} 1001 1002.")
+    if state == "confirmed" and not first_exchange:
+        raise UnusableInput("Bij 'mark confirmed' hoort de datum van de eerste gegevensuitwisseling.",
+                            "Voeg --first-exchange DATUM toe, bijvoorbeeld --first-exchange 15-12-2026.")
+    if state == "submitted" and first_exchange:
+        raise UnusableInput("--first-exchange hoort bij 'mark confirmed', niet bij 'mark submitted'.",
+                            "Laat --first-exchange weg, of gebruik 'mark confirmed'.")

@@ -1,87 +1,57 @@
-"""The register's reports: `asr-batch status` as a Dutch table for the terminal and as a workbook, and what
-mark, forget and purge say they did."""
+"""The register's reports: `asr-batch status` as a Dutch table for the terminal (its workbook is
+batch.register_workbook's), and what mark, forget and purge say they did."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 
-from batch.errors import UnusableInput
-from batch.files import FILE_MODE
-from batch.register import STATES, Employer, Purged, Status
+from batch.register import STATES, Employer, Listing, Purged, Status
 
 COLUMNS = ("Werkgeverscode", "Naam werkgever", "Status", "Laatst gezien", "Aangemeld op", "Dagen wachten",
-           "Bevestigd op", "Eerste uitwisseling", "Bron", "Documenten")
-WIDTHS = (16, 36, 12, 14, 14, 14, 14, 20, 30, 12)
+           "Bevestigd op", "Eerste uitwisseling")
 
 
 def _day(value: date | None) -> str:
     return value.strftime("%d-%m-%Y") if value else ""
 
 
-def cells(employer: Employer, today: date) -> list[str]:
-    """One employer's line, as text."""
-    waiting = employer.days_waiting(today)
-    source = f"{employer.source_file}, rij {employer.source_row}" if employer.source_file else ""
+def cells(employer: Employer, listing: Listing) -> list[str]:
+    """One employer's line, as text; a wait past the threshold says so."""
+    waiting = employer.days_waiting(listing.today)
+    flag = " (te lang)" if employer.waiting_too_long(listing.today, listing.waiting_over) else ""
     return [employer.werkgeverscode, employer.naam or "", STATES[employer.state], _day(employer.last_seen),
-            _day(employer.submitted_on), "" if waiting is None else str(waiting), _day(employer.confirmed_on),
-            _day(employer.first_exchange), source, str(len(employer.documents))]
+            _day(employer.submitted_on), "" if waiting is None else f"{waiting}{flag}", _day(employer.confirmed_on),
+            _day(employer.first_exchange)]
 
 
-def counts_line(status: Status) -> str:
+def counts_line(status: Status, listing: Listing | None = None) -> str:
+    """The counts over the whole register; with a listing, how many submitted werkgevers wait too long."""
     counts = status.counts
     parts = ", ".join(f"{counts[state]} {label}" for state, label in STATES.items())
-    return f"{counts['total']} werkgever{'' if counts['total'] == 1 else 's'} in het register: {parts}"
+    line = f"{counts['total']} werkgever{'' if counts['total'] == 1 else 's'} in het register: {parts}"
+    waiting = status.waiting_too_long(listing) if listing is not None else 0
+    if listing is not None and waiting:
+        line += f"; {waiting} wacht{'en' if waiting > 1 else ''} langer dan {listing.waiting_over} dagen op a.s.r."
+    return line
 
 
-def format_status(status: Status, today: date, state: str | None = None) -> str:
-    shown = [e for e in status.employers if state is None or e.state == state]
-    lines = [f"Register: {status.register}", counts_line(status)]
+def format_status(status: Status, listing: Listing) -> str:
+    shown = status.shown(listing)
+    lines = [f"Register: {status.register}", counts_line(status, listing)]
     if not status.employers:
         lines += ["", "Het register is leeg: 'asr-batch process werkmap.xlsx' zet de geldige werkgevers erin."]
         return "\n".join(lines)
     if not shown:
-        lines += ["", f"Geen werkgevers met status '{STATES[state or 'new']}'."]
+        label = STATES[listing.state or "new"]
+        lines += ["", f"Geen werkgevers met status '{label}' die langer dan {listing.waiting_over} dagen wachten."
+                  if listing.only_waiting else f"Geen werkgevers met status '{label}'."]
         return "\n".join(lines)
-    table = [list(COLUMNS[:8])] + [cells(e, today)[:8] for e in shown]
+    table = [list(COLUMNS)] + [cells(e, listing) for e in shown]
     widths = [min(max(len(row[i]) for row in table), 40) for i in range(len(table[0]))]
     lines.append("")
     for row in table:
         lines.append("  ".join(text[:width].ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
-
-
-def write_status_workbook(status: Status, path: Path, today: date, state: str | None = None) -> None:
-    """The status table as a workbook for the office's records: plain text cells, never a formula."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    from batch.annotate import HEADER_FILL, write_text
-
-    wb = Workbook()
-    ws = wb.worksheets[0]
-    ws.title = "Register"
-    for column, (header, width) in enumerate(zip(COLUMNS, WIDTHS, strict=True), 1):
-        cell = ws.cell(1, column)
-        write_text(cell, header)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        ws.column_dimensions[get_column_letter(column)].width = width
-    for number, employer in enumerate((e for e in status.employers if state is None or e.state == state), 2):
-        for column, text in enumerate(cells(employer, today), 1):
-            write_text(ws.cell(number, column), text)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        with os.fdopen(fd, "wb") as out:
-            wb.save(out)
-    except OSError as exc:
-        raise UnusableInput(f"'{path}' kan niet worden geschreven ({exc.strerror or type(exc).__name__}).",
-                            "Kies een map waarin u mag schrijven, en sluit het bestand als het in Excel open staat."
-                            ) from None
 
 
 def marked_line(state: str, day: date, done: list[str]) -> str:

@@ -1,9 +1,9 @@
 """`asr-batch serve` in a real browser: Debian's Chromium, driven by Playwright, against the real server process.
 
 The clerk's month: upload the sample workbook, see the counts, open a document, copy values from the werkbank
-(and read the clipboard), walk the werkbank, mark submitted and confirmed in the register; then `asr-batch status`
-must say exactly that. Skipped with the reason where no Chromium is found; CI sets ASR_BATCH_REQUIRE_BROWSER=1,
-which makes the skip a failure (browser.py).
+(and read the clipboard), walk the werkbank, mark submitted and confirmed in the register, take the register
+workbook out and back; then `asr-batch status` must say exactly that. Skipped with the reason where no Chromium
+is found; CI sets ASR_BATCH_REQUIRE_BROWSER=1, which makes the skip a failure (browser.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,38 @@ def test_a_clerk_goes_from_workbook_to_ten_submitted_and_one_confirmed(page: Any
     by_code = {e["werkgeverscode"]: e for e in status["employers"]}
     assert by_code[confirmed]["first_exchange"] == "2026-12-15"
     assert all(by_code[c]["submitted_on"] for c in codes)
+
+
+def test_the_register_workbook_goes_out_and_comes_back_through_the_page(page: Any, tmp_path: Path) -> None:
+    """Download the register workbook, fill in a date as a clerk does in Excel, upload it, see the preview,
+    apply it: then `asr-batch status` says so."""
+    import openpyxl
+
+    upload(page, SAMPLE)
+    page.get_by_role("link", name="Register", exact=True).click()
+    with page.expect_download() as download:
+        page.locator("[data-action=download-register]").click()
+    exported = tmp_path / download.value.suggested_filename
+    download.value.save_as(exported)
+    day = date.today() - timedelta(days=3)
+    workbook = openpyxl.load_workbook(exported)
+    sheet = workbook["Register"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "2001")
+    sheet[f"E{row}"].value = day
+    workbook.save(exported)
+
+    page.set_input_files("input[type=file][name=registerwerkmap]", str(exported))
+    page.get_by_role("button", name="Controleren").click()
+    page.wait_for_url("**/registerwerkmap")
+    change = page.locator("[data-change]")
+    assert change.count() == 1 and change.get_attribute("data-werkgeverscode") == "2001"
+    assert f"aangemeld op {day:%d-%m-%Y}" in change.inner_text()
+    assert json.loads(run_cli("status", "--json").stdout)["counts"]["submitted"] == 0  # the preview changed nothing
+    page.locator("[data-action=apply-workbook]").click()
+    page.wait_for_url("**/register?bijgewerkt=1")
+    assert page.locator('[data-werkgeverscode="2001"]').get_attribute("data-state") == "submitted"
+    by_code = {e["werkgeverscode"]: e for e in json.loads(run_cli("status", "--json").stdout)["employers"]}
+    assert by_code["2001"]["state"] == "submitted" and by_code["2001"]["submitted_on"] == day.isoformat()
 
 
 def test_everything_but_the_copy_buttons_works_with_javascript_off(server: str) -> None:

@@ -90,7 +90,8 @@ def test_location_is_option_then_environment_then_the_user_data_folder(tmp_path:
 def test_status_of_an_absent_register_is_empty_and_creates_nothing(backend: Backend) -> None:
     data = status_json()
     assert data == {"register": backend.shown, "employers": [],
-                    "counts": {"total": 0, "new": 0, "submitted": 0, "confirmed": 0, "changed": 0}}
+                    "counts": {"total": 0, "new": 0, "submitted": 0, "confirmed": 0, "changed": 0},
+                    "waiting_over": {"days": 30, "count": 0}}
     text = run_cli("status")
     assert text.exit_code == 0 and "Het register is leeg" in text.stdout
     assert not backend.exists()
@@ -818,7 +819,8 @@ def test_status_xlsx_does_not_overwrite_a_workbook_without_force(three: Path, tm
     refused = run_cli("status", "--xlsx", target)
     assert refused.exit_code == 2 and "--force" in refused.stderr and target.read_bytes() == b"van het kantoor"
     assert run_cli("status", "--xlsx", target, "--force").exit_code == 0
-    assert openpyxl.load_workbook(target).sheetnames == ["Register"]
+    workbook = openpyxl.load_workbook(target)
+    assert [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"] == ["Register"]
 
 
 @pytest.mark.parametrize("value", ["bevestigd", "confirmed", "Bevestigd"])

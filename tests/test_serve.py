@@ -15,7 +15,7 @@ import signal
 import subprocess
 import zipfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -715,3 +715,132 @@ def test_the_page_works_the_same_on_a_shared_register(backend: object, client: F
     assert f'data-werkgeverscode="{SECOND}" data-state="confirmed"' in page
     report = json.loads(run_cli("status", "--json").stdout)
     assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0}
+
+
+# --- the register workbook on the register page, and waiting too long -------------------------------------------
+
+
+def upload_register_workbook(client: FlaskClient, data: bytes, name: str = "register.xlsx") -> object:
+    return client.post(f"{BASE}/registerwerkmap", content_type="multipart/form-data",
+                       data={FORM_FIELD: form_token(client, "/register"), "registerwerkmap": (io.BytesIO(data), name)})
+
+
+def filled_in(data: bytes, code: str, column: str, value: object) -> bytes:
+    """The downloaded register workbook with one date filled in, as a clerk saves it."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = wb["Register"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == code)
+    sheet[f"{column}{row}"].value = value
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def apply_key(page: str) -> str:
+    found = re.search(r'name="upload" value="([^"]+)"', page)
+    assert found, "the preview carries the apply button"
+    return found.group(1)
+
+
+def test_the_register_page_shows_days_waiting_and_flags_those_waiting_too_long(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    run_cli("mark", "submitted", FIRST, "--on", (date.today() - timedelta(days=40)).isoformat())
+    run_cli("mark", "submitted", SECOND, "--on", (date.today() - timedelta(days=3)).isoformat())
+    page = client.get(f"{BASE}/register").text
+    assert re.search(rf'data-werkgeverscode="{FIRST}" data-state="submitted" data-days-waiting="40" '
+                     r'data-waiting-too-long="true" class="te-lang">', page)
+    assert f'data-werkgeverscode="{SECOND}" data-state="submitted" data-days-waiting="3" ' \
+           'data-waiting-too-long="false">' in page
+    assert "40 dagen wachten</small> <strong class=\"te-lang-label\">te lang" in page
+    assert re.search(r'data-filter="waiting-too-long"[^>]*>wacht langer dan 30 dagen \(1\)</a>', page)
+    only = client.get(f"{BASE}/register?status=submitted&te_lang=ja").text
+    assert re.findall(r'data-werkgeverscode="([^"]+)" data-state="', only) == [FIRST]
+
+
+def test_the_register_workbook_downloads_from_the_page_as_status_xlsx_writes_it(client: FlaskClient,
+                                                                                  workspace: Workspace) -> None:
+    upload(client, SAMPLE)
+    assert 'href="/register.xlsx" data-action="download-register"' in client.get(f"{BASE}/register").text
+    response = client.get(f"{BASE}/register.xlsx")
+    assert response.status_code == 200
+    assert f'register-{date.today():%Y-%m-%d}.xlsx' in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    wb = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert wb["asr-batch"].sheet_state == "hidden" and wb["Register"].max_row == 11
+    assert list(workspace.root.rglob("register.xlsx")) == []  # written in the workspace, and gone
+
+
+def test_an_uploaded_register_workbook_is_previewed_then_applied_with_one_button(client: FlaskClient,
+                                                                                 workspace: Workspace) -> None:
+    upload(client, SAMPLE)
+    day = date.today() - timedelta(days=2)
+    data = filled_in(client.get(f"{BASE}/register.xlsx").data, FIRST, "E", day)
+    preview = upload_register_workbook(client, data, "mijn register.xlsx")
+    assert preview.status_code == 200
+    page = preview.text
+    assert re.findall(r'<tr data-change data-werkgeverscode="([^"]+)"', page) == [FIRST]
+    assert f"aangemeld op {day:%d-%m-%Y}" in page and "Er is nog niets gewijzigd" in page
+    assert states()[FIRST] == "new"  # a preview changes nothing
+    saved = list(workspace.root.rglob("mijn register.xlsx"))
+    assert len(saved) == 1  # in the private workspace, under its own name
+    applied = client.post(f"{BASE}/registerwerkmap/toepassen", data={FORM_FIELD: form_token(client, "/register"),
+                                                                     "upload": apply_key(page)})
+    assert applied.status_code == 303 and applied.headers["Location"] == "/register?bijgewerkt=1"
+    assert "1 werkgever(s) bijgewerkt" in client.get(BASE + applied.headers["Location"]).text
+    employers = {e.werkgeverscode: e for e in status_of(None).employers}
+    assert employers[FIRST].state == "submitted" and employers[FIRST].submitted_on == day
+    assert not saved[0].exists()  # applied: the upload is gone
+    again = client.post(f"{BASE}/registerwerkmap/toepassen", data={FORM_FIELD: form_token(client, "/register"),
+                                                                   "upload": apply_key(page)})
+    assert again.status_code == 410
+
+
+def test_a_register_workbook_with_problems_lists_each_by_its_cell_and_offers_no_apply(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    data = filled_in(client.get(f"{BASE}/register.xlsx").data, FIRST, "H", date.today() - timedelta(days=1))
+    page = upload_register_workbook(client, data).text
+    assert re.findall(r'data-problem data-cell="([^"]+)"', page) == ["Register!I3"]  # 0087 sorts first
+    assert "hoort de datum van de eerste gegevensuitwisseling" in page and "Er is niets gewijzigd" in page
+    assert 'data-action="apply-workbook"' not in page
+
+
+def test_the_apply_checks_again_a_colleague_may_have_marked_meanwhile(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    data = filled_in(client.get(f"{BASE}/register.xlsx").data, FIRST, "E", date.today() - timedelta(days=2))
+    page = upload_register_workbook(client, data).text
+    assert run_cli("mark", "submitted", FIRST, "--on", (date.today() - timedelta(days=5)).isoformat()).exit_code == 0
+    applied = client.post(f"{BASE}/registerwerkmap/toepassen", data={FORM_FIELD: form_token(client, "/register"),
+                                                                     "upload": apply_key(page)})
+    assert applied.status_code == 409
+    assert "Niet vastgelegd: het register is veranderd sinds het overzicht" in applied.text
+    assert re.findall(r'data-problem data-cell="([^"]+)"', applied.text) == ["Register!E3"]
+    assert "in het register gewijzigd nadat deze werkmap werd geschreven" in html.unescape(applied.text)
+    employers = {e.werkgeverscode: e for e in status_of(None).employers}
+    assert employers[FIRST].submitted_on == date.today() - timedelta(days=5)  # the colleague's date stays
+
+
+@pytest.mark.parametrize("content, name, said", [
+    (None, "werkgevers.xlsx", "is geen registerwerkmap van asr-batch"),
+    (b"niet eens een werkmap", "register.xlsx", "is geen Excel-werkmap"),
+    (b"", "", "Er is geen registerwerkmap gekozen"),
+])
+def test_an_upload_that_is_no_register_workbook_is_a_dutch_message(client: FlaskClient, content: bytes | None,
+                                                                  name: str, said: str) -> None:
+    upload(client, SAMPLE)
+    before = states()
+    response = upload_register_workbook(client, SAMPLE.read_bytes() if content is None else content, name)
+    assert response.status_code == 400
+    assert said in html.unescape(response.text) and "Oplossing:" in response.text
+    assert 'data-action="apply-workbook"' not in response.text
+    assert states() == before
+
+
+def test_the_register_workbook_keeps_the_pages_access_rules(app: Flask, client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    assert app.test_client().get(f"{BASE}/register.xlsx").status_code == 403  # no cookie
+    data = client.get(f"{BASE}/register.xlsx").data
+    for path in ("/registerwerkmap", "/registerwerkmap/toepassen"):
+        response = client.post(BASE + path, content_type="multipart/form-data",
+                               data={"registerwerkmap": (io.BytesIO(data), "register.xlsx"), "upload": "werkmap-1"})
+        assert response.status_code == 403  # no form token
+    assert client.get(f"{BASE}/register.xlsx", headers={"Host": "evil.example"}).status_code == 403

@@ -22,6 +22,7 @@ One module per concern:
 - `faults_postgres`: which failure a server gave, by SQLSTATE, error class and probing (never by words);
 - `events`: who and when, for the event log;
 - `changes`: what recording a run writes;
+- `dated`: dates read back from a register workbook: still as the workbook saw them, or changed since by whom;
 - `store`: the open `Register`, one transaction per change;
 - `purge`: deleting the documents of confirmed werkgevers;
 - `opening`: opening (or creating) the register for one command;
@@ -32,17 +33,36 @@ from batch.register.dates import parse_date
 from batch.register.events import os_user as _user  # noqa: F401  (tests compare the event log's user with it)
 from batch.register.location import Location, default_path, locate
 from batch.register.opening import existing, open_register, status_of, using
-from batch.register.records import PENDING, STATES, Employer, Plan, Purged, Status
+from batch.register.records import (
+    PENDING,
+    STATES,
+    WAITING_OVER,
+    Applied,
+    DatedChange,
+    Employer,
+    Listing,
+    Moved,
+    Plan,
+    Purged,
+    Seen,
+    Status,
+)
 from batch.register.store import Register
 
 __all__ = [
     "PENDING",
     "STATES",
+    "WAITING_OVER",
+    "Applied",
+    "DatedChange",
     "Employer",
+    "Listing",
     "Location",
+    "Moved",
     "Plan",
     "Purged",
     "Register",
+    "Seen",
     "Status",
     "default_path",
     "existing",

@@ -12,6 +12,7 @@ from batch.model import REGISTER_STATES, RowResult
 
 STATES = REGISTER_STATES
 PENDING = frozenset({"new", "changed"})  # still to submit (again)
+WAITING_OVER = 30  # days: a submitted werkgever waiting longer is flagged, so the office knows whom to chase at a.s.r.
 
 
 def fingerprint(key: bytes, row: RowResult) -> str:
@@ -54,12 +55,18 @@ class Employer:
     confirmed_on: date | None
     first_exchange: date | None
     documents: list[str] = field(default_factory=list)
+    last_event: int | None = None  # the id of its latest event: a register workbook names later changes by it
 
     def days_waiting(self, today: date) -> int | None:
         """Days since submission, while a.s.r. has not confirmed."""
         if self.state != "submitted" or self.submitted_on is None:
             return None
         return (today - self.submitted_on).days
+
+    def waiting_too_long(self, today: date, days: int) -> bool:
+        """Submitted more than `days` days ago, and a.s.r. has not confirmed yet."""
+        waiting = self.days_waiting(today)
+        return waiting is not None and waiting > days
 
     def to_dict(self) -> dict[str, object]:
         def iso(day: date | None) -> str | None:
@@ -86,9 +93,35 @@ class Status:
             counts[employer.state] += 1
         return counts
 
-    def to_dict(self, state: str | None = None) -> dict[str, object]:
-        shown = [e for e in self.employers if state is None or e.state == state]
-        return {"register": self.register, "counts": self.counts, "employers": [e.to_dict() for e in shown]}
+    def shown(self, listing: Listing) -> list[Employer]:
+        """The employers a report lists (the counts stay over the whole register)."""
+        return [e for e in self.employers if (listing.state is None or e.state == listing.state)
+                and (not listing.only_waiting or e.waiting_too_long(listing.today, listing.waiting_over))]
+
+    def waiting_too_long(self, listing: Listing) -> int:
+        """How many submitted werkgevers wait longer than the listing's threshold, in the whole register."""
+        return sum(e.waiting_too_long(listing.today, listing.waiting_over) for e in self.employers)
+
+    def to_dict(self, state: str | None = None, listing: Listing | None = None) -> dict[str, object]:
+        listing = listing or Listing(date.today(), state)
+        employers = []
+        for employer in self.shown(listing):
+            waiting = employer.days_waiting(listing.today)
+            employers.append({**employer.to_dict(), "days_waiting": waiting,
+                              "waiting_too_long": employer.waiting_too_long(listing.today, listing.waiting_over)})
+        return {"register": self.register, "counts": self.counts, "employers": employers,
+                "waiting_over": {"days": listing.waiting_over, "count": self.waiting_too_long(listing)}}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a status report lists: the werkgevers in `state` (all: None), and which submitted ones wait too long;
+    with `only_waiting` (status --state submitted --waiting-over DAYS) only those."""
+
+    today: date
+    state: str | None = None
+    waiting_over: int = WAITING_OVER
+    only_waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,3 +142,63 @@ class Purged:
     deleted: bool  # False: left alone (reason says why)
     reason: str = ""
     elsewhere: bool = False  # not on this computer; the register (a shared one) keeps it for purge where it is
+
+
+# --- dates read back from a register workbook (status --xlsx, then mark --from) -------------------------------
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A werkgever as a register workbook saw it when it was written."""
+
+    state: str
+    submitted_on: date | None
+    confirmed_on: date | None
+    first_exchange: date | None
+    last_event: int | None  # its latest event then: the events after it name who changed it since, and when
+
+
+@dataclass(frozen=True)
+class DatedChange:
+    """Dates a clerk added or changed for one werkgever: submitted on `submitted_on`; confirmed on `confirmed_on`
+    with the first exchange on `first_exchange` (the two go together). `seen`: the werkgever as the workbook saw
+    it; the change holds only while the register still has it so."""
+
+    werkgeverscode: str
+    seen: Seen
+    submitted_on: date | None = None
+    confirmed_on: date | None = None
+    first_exchange: date | None = None
+
+    def values(self, known: dict[str, Any]) -> dict[str, Any]:
+        """The register's columns once this change is applied to the werkgever `known` (its columns now)."""
+        if self.confirmed_on is None:
+            return {"state": "submitted", "submitted_on": self.submitted_on, "marked_state": "submitted",
+                    "marked_fingerprint": known["fingerprint"]}
+        # confirming one never marked submitted takes the confirmation date as its submission date, as `mark` does
+        return {"state": "confirmed", "submitted_on": self.submitted_on or known["submitted_on"] or self.confirmed_on,
+                "confirmed_on": self.confirmed_on, "first_exchange": self.first_exchange, "marked_state": "confirmed",
+                "marked_fingerprint": known["fingerprint"]}
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A werkgever that changed in the register since the workbook was written: its latest change, from the
+    event log (None where the log has none), or `gone`: no longer in the register."""
+
+    werkgeverscode: str
+    at: str | None = None
+    user: str | None = None
+    event: str | None = None
+    detail: str | None = None
+    gone: bool = False
+
+
+@dataclass
+class Applied:
+    """What `Register.mark_dated` did, or (a dry run, or any `moved`) would do: nothing is applied while a
+    werkgever moved."""
+
+    done: list[DatedChange] = field(default_factory=list)
+    already: list[tuple[DatedChange, Moved]] = field(default_factory=list)  # a colleague recorded the same dates
+    moved: list[Moved] = field(default_factory=list)

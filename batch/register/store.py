@@ -15,11 +15,22 @@ from sqlalchemy.engine import Connection, Engine
 from batch.errors import UnusableInput
 from batch.model import Result, RowResult
 from batch.register.changes import changes_of, documents_in, write_changes
+from batch.register.dated import changed_since, latest_events, unchanged
 from batch.register.events import entry, now, os_user
 from batch.register.faults import fault
 from batch.register.location import Location
 from batch.register.purge import purge_documents
-from batch.register.records import Employer, Plan, Purged, Status, fingerprint, sort_key, state_after_seeing
+from batch.register.records import (
+    Applied,
+    DatedChange,
+    Employer,
+    Plan,
+    Purged,
+    Status,
+    fingerprint,
+    sort_key,
+    state_after_seeing,
+)
 from batch.register.schema import (
     bump_generation,
     documents_table,
@@ -75,17 +86,21 @@ class Register:
         states = {code: state_after_seeing(known.get(code), digest) for code, digest in prints.items()}
         return Plan(states, prints, reading, known, documents)
 
-    def status(self) -> Status:
+    def status(self, *, with_latest_events: bool = False) -> Status:
+        """Every werkgever; `with_latest_events`: each with the id of its latest event too (the register workbook
+        keeps it, to name a later change; a reading of the whole event log, so only when asked)."""
         with self._connection(write=False) as conn:
             rows = conn.execute(sa.select(werkgevers_table)).all()
             paths: dict[str, list[str]] = {}
             for code, path in conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)):
                 paths.setdefault(code, []).append(path)
+            latest = latest_events(conn) if with_latest_events else {}
         # Sorted here, not by the database: PostgreSQL sorts text by its collation (nl_NL, en_US...), SQLite by
         # bytes; the same register must list the same way on both.
         employers = [Employer(r.werkgeverscode, r.naam, r.state, r.first_seen, r.last_seen, r.source_file,
                               r.source_row, r.submitted_on, r.confirmed_on, r.first_exchange,
-                              sorted(p for p in paths.get(r.werkgeverscode, []) if os.path.isfile(p)))
+                              sorted(p for p in paths.get(r.werkgeverscode, []) if os.path.isfile(p)),
+                              last_event=latest.get(r.werkgeverscode))
                      for r in rows]
         employers.sort(key=lambda e: sort_key(e.werkgeverscode))
         return Status(self.location.shown, employers)
@@ -161,6 +176,53 @@ class Register:
                              .values(**values(known[code])))
             conn.execute(sa.insert(events_table), [entry(at, user, code, event, detail) for code in chosen])
         return chosen
+
+    def mark_dated(self, changes: Sequence[DatedChange], *, source: str, dry_run: bool = False) -> Applied:
+        """Apply dates read back from a register workbook (`source`: its name, for the event log), each only while
+        the werkgever is still as the workbook saw it: checked inside the transaction that writes, so a colleague's
+        mark in the meantime is never overwritten. All or nothing: if any werkgever moved (or is gone), nothing is
+        applied and `moved` says who changed it and when. One that already holds exactly these dates is left
+        alone (`already`). `dry_run`: only reads, and tells what would be done."""
+        at, user = now(), os_user()
+        applied = Applied()
+        with self._connection(write=not dry_run, bump=False) as conn:
+            known = self._rows_of(conn, [change.werkgeverscode for change in changes])
+            for change in changes:
+                row = known.get(change.werkgeverscode)
+                if row is not None and unchanged(row, change.seen):
+                    applied.done.append(change)
+                elif row is not None and unchanged(row, change.values(row)):
+                    applied.already.append((change, changed_since(conn, change)))
+                else:
+                    applied.moved.append(changed_since(conn, change, gone=row is None))
+            if dry_run or applied.moved or not applied.done:
+                return applied
+            events = []
+            for change in applied.done:
+                values = change.values(known[change.werkgeverscode])
+                conn.execute(sa.update(werkgevers_table)
+                             .where(werkgevers_table.c.werkgeverscode == change.werkgeverscode).values(**values))
+                if change.submitted_on is not None:
+                    events.append(entry(at, user, change.werkgeverscode, "submitted",
+                                        f"aangemeld op {change.submitted_on}; uit werkmap {source}"))
+                if change.confirmed_on is not None:
+                    events.append(entry(at, user, change.werkgeverscode, "confirmed",
+                                        f"bevestigd op {change.confirmed_on}; eerste uitwisseling "
+                                        f"{change.first_exchange}; uit werkmap {source}"))
+            conn.execute(sa.insert(events_table), events)
+            bump_generation(conn)
+        return applied
+
+    def _rows_of(self, conn: Connection, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """These werkgevers (those the register holds) by code, as dicts of their columns."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(codes))
+        for start in range(0, len(unique), 5_000):  # one statement per chunk, not one per werkgever
+            rows = conn.execute(sa.select(werkgevers_table)
+                                .where(werkgevers_table.c.werkgeverscode.in_(unique[start:start + 5_000])))
+            names = list(rows.keys())
+            found.update({values[0]: dict(zip(names, values, strict=True)) for values in rows})
+        return found
 
     def forget(self, codes: Sequence[str]) -> tuple[list[str], list[str]]:
         """Remove werkgevers (the event log keeps that it happened): all or nothing. Returns the codes, and the

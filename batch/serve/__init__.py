@@ -1,8 +1,9 @@
 """The local page (`asr-batch serve`): a small Flask app on 127.0.0.1, for the clerk who never opens a terminal.
 
 It holds no rule of its own: an upload runs `pipeline.process` with the register, the buttons call the register's
-own functions (`mark_submitted`, `mark_confirmed`, `purge`), and the pages render the same report data as
-overzicht.html. What it adds is the access rules (access.py), the same three locks as Jupyter Server:
+own functions (`mark_submitted`, `mark_confirmed`, `purge`; for the register workbook `export_register` and
+`mark_from`), and the pages render the same report data as overzicht.html. What it adds is the access rules
+(access.py), the same three locks as Jupyter Server:
 - a random token, given once in the URL and then kept as an HttpOnly, SameSite=Strict cookie;
 - the Host header must name this server (127.0.0.1:PORT or localhost:PORT), against DNS rebinding;
 - a form token on every POST.
@@ -11,8 +12,9 @@ server stops. The register holds no Client ID, secret or DGA data, so the werkba
 uploaded in this session.
 
 The rooms: access.py (the locks and headers every request passes), common.py (rendering, the Dutch error pages),
-state.py (the state behind the page), one module per page (start.py, files.py, register_page.py, werkbank.py),
-app.py (`create_app`, which puts them together) and server.py (the waitress process and its temporary folder).
+state.py (the state behind the page), one module per page (start.py, files.py, register_page.py, round_trip.py for
+the register workbook, werkbank.py), app.py (`create_app`, which puts them together) and server.py (the waitress
+process and its temporary folder).
 """
 
 from batch.serve.access import COOKIE, FORM_FIELD, _form_token

@@ -19,11 +19,18 @@ blueprint = Blueprint("register", __name__)
 
 @blueprint.get("/register")
 def register_page() -> BaseResponse:
+    """Every werkgever, or those in one state (`status`); `te_lang`: only the submitted ones waiting too long."""
+    from batch.register import Listing
+
     state = request.args.get("status")
-    return render("pagina_register.html", register=the_page().status(), staten=REGISTER_STATES,
-                  gekozen=state if state in REGISTER_STATES else None, vandaag=date.today(),
-                  gemarkeerd=request.args.get("gemarkeerd"), actie=request.args.get("actie"),
-                  opgeruimd=request.args.get("opgeruimd"))
+    chosen = state if state in REGISTER_STATES else None
+    only_waiting = chosen == "submitted" and request.args.get("te_lang") == "ja"
+    listing = Listing(date.today(), chosen, only_waiting=only_waiting)
+    status = the_page().status()
+    return render("pagina_register.html", register=status, staten=REGISTER_STATES, gekozen=chosen,
+                  getoond=status.shown(listing), lijst=listing, te_lang=status.waiting_too_long(listing),
+                  vandaag=listing.today, gemarkeerd=request.args.get("gemarkeerd"), actie=request.args.get("actie"),
+                  opgeruimd=request.args.get("opgeruimd"), bijgewerkt=request.args.get("bijgewerkt"))
 
 
 @blueprint.post("/markeer")

@@ -43,6 +43,15 @@ class Run:
         return path if name in self._names() and path.is_file() else None
 
 
+@dataclass(frozen=True)
+class RegisterUpload:
+    """A register workbook uploaded to be read back (its dates previewed, then applied): kept in the workspace."""
+
+    key: str  # tells the preview's apply button which upload it applies (its folder's name)
+    name: str
+    path: Path
+
+
 _UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
 
@@ -67,6 +76,7 @@ class Page:
         self.busy = threading.Lock()  # one upload at a time
         self.run: Run | None = None
         self._previous: Run | None = None  # kept one upload longer: a page may still be reading its files
+        self.register_upload: RegisterUpload | None = None
 
     def status(self) -> Status:
         from batch.register import status_of
@@ -97,6 +107,25 @@ class Page:
             shutil.rmtree(self._previous.folder, ignore_errors=True)
         self._previous, self.run = self.run, Run(name, folder, folder / "uitvoer", result, only_pending)
         return self.run
+
+    def save_register_upload(self, upload: Any) -> RegisterUpload:
+        """Keep an uploaded register workbook in the workspace (the one before it goes)."""
+        folder = self.workspace.new_upload()
+        name = upload_name(upload.filename)
+        path = folder / name
+        try:
+            upload.save(path)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self.forget_register_upload()
+        self.register_upload = RegisterUpload(folder.name, name, path)
+        return self.register_upload
+
+    def forget_register_upload(self) -> None:
+        if self.register_upload is not None:
+            shutil.rmtree(self.register_upload.path.parent, ignore_errors=True)
+            self.register_upload = None
 
     def pending(self, run: Run | None) -> list[tuple[RowResult, str]]:
         """The run's valid werkgevers still to submit (new or changed) with their state, in workbook order. The

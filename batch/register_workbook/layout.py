@@ -1,0 +1,40 @@
+"""What the register workbook's writer and reader agree on: its sheets, its columns, its marker and format
+version, and how it names the register it came from without revealing anything of it."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+SHEET = "Register"
+HIDDEN = "asr-batch"  # the hidden sheet: what recognises the file, and each row as it was written
+MARKER = "asr-batch registerwerkmap"
+VERSION = 1  # of this layout; a reader refuses a newer one
+
+CODE = "Werkgeverscode"
+SUBMITTED = "Aangemeld op"
+CONFIRMED = "Bevestigd op"
+FIRST_EXCHANGE = "Eerste uitwisseling"
+EDITABLE = (SUBMITTED, CONFIRMED, FIRST_EXCHANGE)
+DATE_FORMAT = "dd-mm-yyyy"  # Excel's code for what the Dutch Excel shows as dd-mm-jjjj
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: int
+
+
+COLUMNS = (Column(CODE, 16), Column("Naam werkgever", 36), Column("Status", 12), Column("Laatst gezien", 14),
+           Column(SUBMITTED, 14), Column("Dagen wachten", 14), Column("Wacht te lang", 14), Column(CONFIRMED, 14),
+           Column(FIRST_EXCHANGE, 20), Column("Bron", 30), Column("Documenten", 12))
+
+# The hidden sheet: key/value rows from A1 (the marker and version first), an empty row, then one row per werkgever
+# under these headers, every value as text (dates ISO).
+KEY_REGISTER, KEY_IDENTITY, KEY_WRITTEN, KEY_SHEET = "register", "register-id", "geschreven", "blad"
+ROW_HEADERS = ("werkgeverscode", "state", "submitted_on", "confirmed_on", "first_exchange", "last_event")
+
+
+def register_identity(key: bytes) -> str:
+    """Tells one register from another, and reveals nothing: an HMAC of a fixed text with the register's key."""
+    return hmac.new(key, MARKER.encode(), "sha256").hexdigest()[:32]
