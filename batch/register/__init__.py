@@ -19,35 +19,42 @@ One module per concern:
 - `schema`: the tables, `meta`, creating and upgrading them (after a copy beside the file), the writers' lock;
 - `engines`: the SQLite and PostgreSQL connections, how a transaction begins, how long a command waits;
 - `faults`: every database failure as one Dutch UnusableInput, on SQLite and on PostgreSQL;
+- `computer`: which computer this is (a stable id in the user's config folder, and its host name): a document
+  belongs to the computer that wrote it;
 - `events`: who and when, for the event log;
 - `changes`: what recording a run writes;
 - `store`: the open `Register`, one transaction per change;
-- `purge`: deleting the documents of confirmed werkgevers;
+- `purge`: deleting this computer's documents of confirmed werkgevers, through a journal;
 - `opening`: opening (or creating) the register for one command;
 - `dates`: the dates a clerk types.
 """
 
+from batch.register.computer import this_computer
 from batch.register.dates import parse_date
 from batch.register.events import os_user as _user  # noqa: F401  (tests compare the event log's user with it)
 from batch.register.location import Location, default_path, locate
 from batch.register.opening import existing, open_register, status_of, using
-from batch.register.records import PENDING, STATES, Employer, Plan, Purged, Status
+from batch.register.purge import UNKNOWN_COMPUTER
+from batch.register.records import PENDING, STATES, Elsewhere, Employer, Plan, Purged, Status
 from batch.register.store import Register
 
 __all__ = [
     "PENDING",
     "STATES",
+    "Elsewhere",
     "Employer",
     "Location",
     "Plan",
     "Purged",
     "Register",
     "Status",
+    "UNKNOWN_COMPUTER",
     "default_path",
     "existing",
     "locate",
     "open_register",
     "parse_date",
     "status_of",
+    "this_computer",
     "using",
 ]
