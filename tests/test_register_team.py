@@ -436,3 +436,21 @@ def test_a_version_1_register_takes_a_new_run_into_the_same_folder_once(make_wor
         assert sorted(path for path, _ in recorded) == written
     else:  # perhaps a colleague's file at the same path: this computer's is a document of its own
         assert len(recorded) == 40 and len({computer for _, computer in recorded}) == 2
+
+
+@pytest.mark.sqlite_only
+def test_an_upgrade_whose_copy_cannot_be_made_leaves_version_1_alone(tmp_path: Path, private_register: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     backend: Backend) -> None:
+    load_v1(backend, private_register, tmp_path)
+    before = private_register.read_bytes()
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copy2", disk_full)
+    result = run_cli("status")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "moet worden bijgewerkt naar schema 2, maar de kopie ernaast ('register.sqlite.schema-1.bak') kan niet " \
+           "worden gemaakt (No space left on device)" in result.stderr
+    assert private_register.read_bytes() == before

@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -159,9 +160,7 @@ def _upgrade(location: Location, engine: Engine, version: int) -> None:
             if version >= SCHEMA_VERSION:
                 return
             if location.path is not None:
-                backup = location.path.with_name(f"{location.path.name}.schema-{version}.bak")
-                shutil.copy2(location.path, backup)
-                os.chmod(backup, FILE_MODE)
+                _copy_beside(location, location.path, version)
             # On a server there is no file to copy; PostgreSQL's DDL is transactional, so the steps and the new
             # version are committed together or, should a step fail, not at all: the register stays as it was.
             for step in range(version, SCHEMA_VERSION):
@@ -170,6 +169,21 @@ def _upgrade(location: Location, engine: Engine, version: int) -> None:
                          .values(value=str(SCHEMA_VERSION)))
             conn.execute(sa.insert(events_table), [entry(now(), os_user(), None, "upgraded",
                                                          f"schema {version} naar {SCHEMA_VERSION}")])
+
+
+def _copy_beside(location: Location, path: Path, version: int) -> None:
+    """The copy an upgrade of an SQLite file makes first; none, and the upgrade does not start."""
+    backup = path.with_name(f"{path.name}.schema-{version}.bak")
+    try:
+        shutil.copy2(path, backup)
+        os.chmod(backup, FILE_MODE)
+    except OSError as exc:
+        raise UnusableInput(
+            f"Het register '{location.shown}' moet worden bijgewerkt naar schema {SCHEMA_VERSION}, maar de kopie "
+            f"ernaast ('{backup.name}') kan niet worden gemaakt ({exc.strerror or type(exc).__name__}). Het register "
+            "is ongewijzigd.",
+            "Zorg dat er ruimte is en dat u in de map van het register mag schrijven, en draai de opdracht opnieuw."
+        ) from None
 
 
 def lock_for_writing(conn: Connection, location: Location) -> None:
