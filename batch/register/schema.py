@@ -68,8 +68,8 @@ events_by_werkgever = sa.Index("ix_events_werkgeverscode", events_table.c.werkge
 
 def _upgrade_1_to_2(conn: Connection) -> None:
     """Documents gain the computer that wrote it (part of the key), its name, and purge's journal; the event log
-    an index by werkgever. A document of version 1 gets computer '' (unknown): what it counts as, see
-    purge.py."""
+    an index by werkgever. A document of version 1 gets computer '' (unknown): what that counts as, see
+    computer.whose."""
     conn.execute(sa.text("ALTER TABLE documents RENAME TO documents_v1"))
     if conn.dialect.name == "postgresql":  # the key's index keeps its name, which the new table's key needs
         conn.execute(sa.text("ALTER TABLE documents_v1 RENAME CONSTRAINT documents_pkey TO documents_v1_pkey"))
