@@ -35,6 +35,7 @@ class RowResult:
     record: dict[str, str | None] = field(default_factory=dict, repr=False)
     dgas: list[Dga] = field(default_factory=list)
     register_state: str | None = None  # the row's state in the register after this run (batch/register/)
+    register_note: str | None = None  # what a colleague's change during the run did to this row (Dutch)
 
     @property
     def naam(self) -> str | None:
@@ -53,6 +54,8 @@ class RowResult:
             out["reason"] = self.reason
         if self.register_state:
             out["register_state"] = self.register_state
+        if self.register_note:
+            out["register_note"] = self.register_note
         return out
 
 

@@ -88,8 +88,9 @@ def process(source: Path, target: Path, options: Options, *, progress: Progress 
 def _open_register(options: Options) -> Register | None:
     if options.register is None:
         return None
-    from batch.register import open_register
+    from batch.register import open_register, this_computer
 
+    this_computer(create=True)  # the id its documents are recorded with: made (or refused) before anything is written
     return open_register(options.register, create=True)
 
 
@@ -127,16 +128,34 @@ def _write(env: Environment, draft: Draft, register: Register | None, source: Pa
         else:
             def swap(states: dict[str, str]) -> None:
                 # Another clerk may have marked a werkgever since the register was read: the reports say what
-                # the register will say.
+                # the register will say, and with --only-pending its document goes (the register records none).
                 if any(row.register_state != states.get(row.werkgeverscode or "") for row in result.rows
                        if row.status == "valid"):
                     for row in result.rows:
                         row.register_state = states.get(row.werkgeverscode or "") if row.status == "valid" else None
+                    if options.only_pending:
+                        _withdraw(result, staging)
                     _write_reports(env, result, source, staging, foreign)
                 swap_in(staging, target, foreign)
 
-            register.record(result, plan, target / DOCUMENTS_DIR, then=swap)
+            register.record(result, plan, target / DOCUMENTS_DIR, then=swap, only_pending=options.only_pending)
     return result
+
+
+def _withdraw(result: Result, staging: Path) -> None:
+    """--only-pending, and a clerk marked a werkgever while this run made its document: the run decided on a state
+    the register no longer holds. Its document leaves the output folder before the swap (the register records
+    none: Register.record), and the row says why."""
+    from batch.register import PENDING, STATES
+
+    for row in result.rows:
+        if row.status != "valid" or not row.documents or row.register_state in (None, *PENDING):
+            continue
+        for document in row.documents:
+            (staging / document).unlink(missing_ok=True)
+        row.documents = []
+        row.register_note = (f"tijdens deze run {STATES.get(row.register_state or '', row.register_state)} "
+                             "(door een collega): het document is weggehaald")
 
 
 def _write_reports(env: Environment, result: Result, source: Path, staging: Path, foreign: bool) -> None:

@@ -209,6 +209,7 @@ def _row(row: RowResult) -> dict[str, Any]:
         "reden": row.reason,
         "register": row.register_state,
         "register_label": REGISTER_STATES.get(row.register_state or "", ""),
+        "register_note": row.register_note,
         "documenten": [_document_link(d) for d in row.documents],
         "meldingen": meldingen,
         "fouten": sum(m["ernst"] == "fout" for m in meldingen),

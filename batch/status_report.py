@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from batch.register import STATES, Employer, Listing, Purged, Status
+from batch.register import STATES, UNKNOWN_COMPUTER, Employer, Listing, Purged, Status
 
 COLUMNS = ("Werkgeverscode", "Naam werkgever", "Status", "Laatst gezien", "Aangemeld op", "Dagen wachten",
            "Bevestigd op", "Eerste uitwisseling")
@@ -51,7 +51,20 @@ def format_status(status: Status, listing: Listing) -> str:
     lines.append("")
     for row in table:
         lines.append("  ".join(text[:width].ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines)
+    return "\n".join(lines + elsewhere_lines(shown))
+
+
+def elsewhere_lines(shown: list[Employer]) -> list[str]:
+    """Where the documents are that this computer does not hold (a shared register): per computer, how many."""
+    computers: dict[str, int] = {}
+    for employer in shown:
+        for document in employer.documents_elsewhere:
+            computers[document.computer] = computers.get(document.computer, 0) + 1
+    if not computers:
+        return []
+    where = ", ".join(f"{count} op {name if name == UNKNOWN_COMPUTER else f'een andere computer ({name})'}"
+                      for name, count in sorted(computers.items()))
+    return ["", f"Documenten die niet op deze computer staan: {where} ('asr-batch status --json' noemt ze)."]
 
 
 def marked_line(state: str, day: date, done: list[str]) -> str:
@@ -73,12 +86,15 @@ NOTHING_TO_PURGE = "Het register is leeg: er is niets te verwijderen."
 
 
 def purge_listing(done: list[Purged], dry_run: bool) -> list[str]:
-    """One line per document on this computer: deleted (or to delete), or left alone and why."""
+    """One line per document on this computer: deleted (or to delete), or left alone and why. (Those elsewhere:
+    purge_totals.)"""
     lines = []
     for item in done:
         if item.elsewhere:
             continue
         verb = ("zou verwijderen" if dry_run else "verwijderd") if item.deleted else f"overgeslagen: {item.reason}"
+        if item.deleted and item.reason:  # a journaled deletion of a purge that was cut off
+            verb += f": {item.reason}"
         lines.append(f"{item.werkgeverscode}  {item.path}  ({verb})")
     return lines
 
@@ -88,9 +104,9 @@ def purge_totals(done: list[Purged], dry_run: bool) -> str:
     deleted = sum(item.deleted for item in done)
     lines = [f"{deleted} document(en) {'te verwijderen' if dry_run else 'verwijderd'}"
              f"{'; niets gewijzigd (--dry-run)' if dry_run else ''}."]
-    elsewhere = sum(item.elsewhere for item in done)
+    elsewhere = [item for item in done if item.elsewhere]
     if elsewhere:
-        lines.append(f"{elsewhere} document(en) van bevestigde werkgevers staan niet op deze computer: gemaakt op de "
-                     "computer van een collega (of daar al verwijderd). Het gedeelde register houdt ze bij; draai "
-                     "purge ook op die computer.")
+        lines.append(f"{len(elsewhere)} document(en) van bevestigde werkgevers staan niet op deze computer. Het "
+                     "gedeelde register houdt ze bij; draai purge op de computer die ze maakte:")
+        lines += [f"  {item.werkgeverscode}  {item.path}  ({item.reason})" for item in elsewhere]
     return "\n".join(lines)

@@ -54,5 +54,9 @@ def process_closing(result: Result, target: Path, only_pending: bool) -> str:
     if only_pending:
         held = sum(1 for r in result.rows if r.status == "valid" and not r.documents)
         lines.append(f"--only-pending: {held} werkgever(s) al aangemeld of bevestigd, zonder nieuw document.")
+        withdrawn = [r.werkgeverscode or f"rij {r.row}" for r in result.rows if r.register_note]
+        if withdrawn:
+            lines.append(f"Let op: {', '.join(withdrawn)} intussen aangemeld of bevestigd door een collega; het "
+                         "document is weggehaald (zie overzicht.html).")
     lines.append(f"Uitvoer: {target}")
     return "\n".join(lines)

@@ -5,6 +5,7 @@ A and B run as subprocesses in alternating pairs (A, B, A, B, ...); a figure rep
 their ratio and the min–max of the per-pair ratios. It always exits 0: it is a measurement, not a test.
 
     python benchmarks/run.py [--pairs 5] [--quick] [--linearity] [--set-aside] [--out benchmarks/results.md]
+                             [--work /dev/shm/asr-bench] [--only register]
 
 Each run gets an empty output folder. By default the previous output is deleted just before (outside the
 timed region). On ext4 without a journal (this machine's disk) creating files right after thousands were
@@ -163,6 +164,35 @@ def run_figure(figure: Figure) -> None:
         print(f"  error: {error}", file=sys.stderr)
 
 
+OTHERS = 100_000  # werkgevers of other workbooks in the big register
+
+
+def register_with_others(small: Path) -> Path:
+    """A copy of the register that knows the 10k workload's werkgevers, plus OTHERS werkgevers of other workbooks,
+    two documents each (made by another computer) and three events each: next year's register of a big office.
+    Written with sqlite3 directly: through asr-batch it would take minutes."""
+    import sqlite3
+
+    big = small.with_name(f"register-{OTHERS // 1000}k-others.sqlite")
+    big.unlink(missing_ok=True)
+    shutil.copyfile(small, big)
+    codes = [str(500_000 + i) for i in range(OTHERS)]
+    day, at = "2026-01-05", "2026-01-05T09:00:00+01:00"
+    with sqlite3.connect(big) as db:
+        db.executemany("insert into werkgevers (werkgeverscode, naam, state, first_seen, last_seen, source_file, "
+                       "source_row, fingerprint) values (?, ?, 'new', ?, ?, 'ander-kantoor.xlsx', ?, ?)",
+                       ((code, f"Werkgever {code} B.V.", day, day, i + 2, hashlib.sha256(code.encode()).hexdigest())
+                        for i, code in enumerate(codes)))
+        db.executemany("insert into documents (werkgeverscode, path, computer, computer_name) values "
+                       "(?, ?, 'c0ffee00-0000-4000-8000-000000000000', 'PC-COLLEGA')",
+                       ((code, f"/elders/uitvoer/aanmeldingen/{code}.{medium}") for code in codes
+                        for medium in ("html", "pdf")))
+        db.executemany("insert into events (at, user, werkgeverscode, event, detail) values (?, 'collega', ?, ?, ?)",
+                       ((at, code, event, "ander-kantoor.xlsx") for code in codes
+                        for event in ("new", "submitted", "confirmed")))
+    return big
+
+
 def figures(pairs: int, big_pairs: int, linearity: bool, memory: bool) -> list[Figure]:
     asr, py = script("asr-batch"), sys.executable
     w10k, pdfs, big = workload(10_000), workload(PDF_ROWS), workload(BIG_PDF_ROWS)
@@ -186,9 +216,14 @@ def figures(pairs: int, big_pairs: int, linearity: bool, memory: bool) -> list[F
 
     registered = Cmd([asr, "process", str(w10k), "--format", "html", "-o", str(out), "-q"], fresh=out)
     seconds(registered)  # once, untimed: the register now knows the 10,000 werkgevers, as in next month's run
+    small = Path(os.environ["ASR_BATCH_REGISTER"])
+    big_register = register_with_others(small)
     chosen = [
         Figure("`process --format html` with / without the register (10k, the register already knows them)",
                registered, html(w10k, "--no-register"), 1.15, pairs),
+        Figure(f"`process --format html` 10k, a register that also holds {OTHERS:,} other werkgevers / only these "
+               "10k", html(w10k, "--register", str(big_register)), html(w10k, "--register", str(small)), 1.05,
+               pairs),
         Figure("`asr-batch validate` / `frictionless validate` (10k)", Cmd([asr, "validate", str(w10k), "-q"]),
                frictionless, 0.5, pairs),
         Figure("`process --format html` / `frictionless validate` (10k)", html(w10k), frictionless, 1.0, pairs),
@@ -283,6 +318,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--set-aside", action="store_true",
                         help="move each previous output aside instead of deleting it before the next run")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this Markdown file")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="where the workloads, registers and outputs go (default benchmarks/.work); a tmpfs "
+                             "such as /dev/shm/asr-bench takes the disk out of the figures")
+    parser.add_argument("--only", default=None, help="run only the figures whose name contains this text")
     args = parser.parse_args(argv)
     pairs = args.pairs or (2 if args.quick else 5)
     if pairs < 1:
@@ -290,16 +329,21 @@ def main(argv: list[str]) -> int:
     big_pairs = min(pairs, 1) if args.quick else pairs
     memory = sys.platform.startswith("linux")
     notes = NOTES + ([] if memory else ["peak RSS figure skipped: ru_maxrss is only comparable on Linux."])
-    global _set_aside
+    global _set_aside, WORK, SET_ASIDE
     _set_aside = args.set_aside
+    if args.work is not None:
+        WORK = args.work.absolute()
+        SET_ASIDE = WORK / "opzij"
     # A register of the benchmark's own, never the user's; it starts empty, and the first run fills it.
-    WORK.mkdir(exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
     register = WORK / "register.sqlite"
     register.unlink(missing_ok=True)
     os.environ["ASR_BATCH_REGISTER"] = str(register)
+    os.environ["ASR_BATCH_CONFIG_DIR"] = str(WORK / "config")  # the benchmark's own computer id, never the user's
     header = machine() + ("; outputs set aside, not deleted, between runs" if args.set_aside else
                           "; each output deleted just before the next run")
-    done = figures(pairs, big_pairs, linearity=args.linearity or not args.quick, memory=memory)
+    done = [figure for figure in figures(pairs, big_pairs, linearity=args.linearity or not args.quick, memory=memory)
+            if args.only is None or args.only in figure.name]
     for figure in done:
         run_figure(figure)
     shutil.rmtree(WORK / "out", ignore_errors=True)

@@ -35,6 +35,7 @@ def _session_register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     own (one for the session), never the user's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ASR_BATCH_REGISTER", str(tmp_path_factory.mktemp("register-session") / "register.sqlite"))
+        patch.setenv("ASR_BATCH_CONFIG_DIR", str(tmp_path_factory.mktemp("config-session")))
         yield
 
 
@@ -45,6 +46,15 @@ def private_register(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     path = tmp_path_factory.mktemp("register") / "register.sqlite"
     monkeypatch.setenv("ASR_BATCH_REGISTER", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def this_computer(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs on a computer of its own: the folder where asr-batch keeps this computer's id, never the
+    user's. A test that plays two computers points ASR_BATCH_CONFIG_DIR elsewhere for the second."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("ASR_BATCH_CONFIG_DIR", str(folder))
+    return folder
 
 
 # --- the register on both of its homes ----------------------------------------------------------------------

@@ -430,13 +430,13 @@ def test_an_older_register_is_upgraded_in_place_after_a_copy(three: Path, privat
     def add_a_column(conn: object) -> None:
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.UPGRADES, 1, add_a_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column)
     assert states() == {"1001": "new", "1002": "new", "1003": "new"}
-    backup = private_register.with_name("register.sqlite.schema-1.bak")
+    backup = private_register.with_name("register.sqlite.schema-2.bak")
     assert backup.read_bytes() == before and backup.stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(private_register) as db:
-        assert db.execute("select value from meta where key = 'schema_version'").fetchone() == ("2",)
+        assert db.execute("select value from meta where key = 'schema_version'").fetchone() == ("3",)
         assert "notitie" in [c[1] for c in db.execute("pragma table_info(werkgevers)")]
 
 
@@ -445,12 +445,12 @@ def test_an_older_register_is_upgraded_in_place(three: Path, backend: Backend,
     def add_a_column(conn: object) -> None:
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.UPGRADES, 1, add_a_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column)
     assert states() == {"1001": "new", "1002": "new", "1003": "new"}
-    assert backend.rows("select value from meta where key = 'schema_version'") == [("2",)]
+    assert backend.rows("select value from meta where key = 'schema_version'") == [("3",)]
     assert "notitie" in backend.columns("werkgevers")
-    assert backend.rows("select detail from events where event = 'upgraded'") == [("schema 1 naar 2",)]
+    assert backend.rows("select detail from events where event = 'upgraded'") == [("schema 2 naar 3",)]
     assert run_cli("mark", "submitted", "1001").exit_code == 0 and states()["1001"] == "submitted"
 
 
@@ -463,8 +463,8 @@ def test_an_upgrade_that_fails_halfway_leaves_the_register_as_it_was(three: Path
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
         conn.exec_driver_sql("update no_such_table set x = 1")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.UPGRADES, 1, add_a_column_then_fail)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column_then_fail)
     result = run_cli("status")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "notitie" not in backend.columns("werkgevers") and backend.snapshot() == before

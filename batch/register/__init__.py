@@ -20,25 +20,30 @@ One module per concern:
 - `engines`: the SQLite and PostgreSQL connections, how a transaction begins, how long a command waits;
 - `faults`: every database failure as one Dutch UnusableInput, on SQLite and on PostgreSQL;
 - `faults_postgres`: which failure a server gave, by SQLSTATE, error class and probing (never by words);
+- `computer`: which computer this is (a stable id in the user's config folder, and its host name): a document
+  belongs to the computer that wrote it;
 - `events`: who and when, for the event log;
 - `changes`: what recording a run writes;
 - `dated`: dates read back from a register workbook: still as the workbook saw them, or changed since by whom;
 - `store`: the open `Register`, one transaction per change;
-- `purge`: deleting the documents of confirmed werkgevers;
+- `purge`: deleting this computer's documents of confirmed werkgevers, through a journal;
 - `opening`: opening (or creating) the register for one command;
 - `dates`: the dates a clerk types.
 """
 
+from batch.register.computer import this_computer
 from batch.register.dates import parse_date
 from batch.register.events import os_user as _user  # noqa: F401  (tests compare the event log's user with it)
 from batch.register.location import Location, default_path, locate
 from batch.register.opening import existing, open_register, status_of, using
+from batch.register.purge import UNKNOWN_COMPUTER
 from batch.register.records import (
     PENDING,
     STATES,
     WAITING_OVER,
     Applied,
     DatedChange,
+    Elsewhere,
     Employer,
     Listing,
     Moved,
@@ -55,6 +60,7 @@ __all__ = [
     "WAITING_OVER",
     "Applied",
     "DatedChange",
+    "Elsewhere",
     "Employer",
     "Listing",
     "Location",
@@ -64,11 +70,13 @@ __all__ = [
     "Register",
     "Seen",
     "Status",
+    "UNKNOWN_COMPUTER",
     "default_path",
     "existing",
     "locate",
     "open_register",
     "parse_date",
     "status_of",
+    "this_computer",
     "using",
 ]

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from batch.model import REGISTER_STATES, RowResult
+from batch.register.computer import Computer
 
 STATES = REGISTER_STATES
 PENDING = frozenset({"new", "changed"})  # still to submit (again)
@@ -42,6 +43,14 @@ def sort_key(code: str) -> tuple[int, str]:
     return (int(code), code) if code.isdigit() else (1 << 62, code)
 
 
+@dataclass(frozen=True, order=True)
+class Elsewhere:
+    """A document recorded by another computer: purge deletes it there."""
+
+    computer: str  # its name for people; "onbekende computer" for one recorded by a version-1 register
+    path: str
+
+
 @dataclass
 class Employer:
     werkgeverscode: str
@@ -54,7 +63,8 @@ class Employer:
     submitted_on: date | None
     confirmed_on: date | None
     first_exchange: date | None
-    documents: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # on this computer, and there
+    documents_elsewhere: list[Elsewhere] = field(default_factory=list)  # recorded on another computer
     last_event: int | None = None  # the id of its latest event: a register workbook names later changes by it
 
     def days_waiting(self, today: date) -> int | None:
@@ -78,6 +88,7 @@ class Employer:
             "source": {"file": self.source_file, "row": self.source_row},
             "submitted_on": iso(self.submitted_on), "confirmed_on": iso(self.confirmed_on),
             "first_exchange": iso(self.first_exchange), "documents": list(self.documents),
+            "documents_elsewhere": [{"path": e.path, "computer": e.computer} for e in self.documents_elsewhere],
         }
 
 
@@ -131,8 +142,9 @@ class Plan:
     states: dict[str, str]
     fingerprints: dict[str, str]
     generation: int  # of the register when it was read: unchanged at recording time, the reading still holds
-    known: dict[str, dict[str, Any]] = field(repr=False)
-    documents: set[tuple[str, str]] = field(repr=False)
+    known: dict[str, dict[str, Any]] = field(repr=False)  # the run's werkgevers that the register knew
+    documents: dict[tuple[str, str], tuple[str, bool]] = field(repr=False)  # changes.Recorded
+    computer: Computer  # that writes the documents
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -17,7 +18,7 @@ from batch.register.events import entry, now, os_user
 from batch.register.faults import damaged, fault
 from batch.register.location import Location
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 meta_table = sa.Table(
@@ -44,7 +45,12 @@ werkgevers_table = sa.Table(
 documents_table = sa.Table(
     "documents", metadata,
     sa.Column("werkgeverscode", sa.String(64), primary_key=True),
-    sa.Column("path", sa.Text, primary_key=True),  # absolute
+    sa.Column("path", sa.Text, primary_key=True),  # absolute, on the computer that wrote it
+    # Since version 2: the computer that wrote it (computer.py), '' when a version-1 register recorded it; the
+    # same path on two computers is two documents.
+    sa.Column("computer", sa.String(36), primary_key=True, server_default=""),
+    sa.Column("computer_name", sa.Text),  # that computer's host name, for people
+    sa.Column("deleting", sa.String(32)),  # purge's journal: when a purge set out to delete it (ISO 8601)
 )
 events_table = sa.Table(
     "events", metadata,
@@ -55,9 +61,27 @@ events_table = sa.Table(
     sa.Column("event", sa.String(24), nullable=False),  # seen, new, changed, documents, submitted, ...
     sa.Column("detail", sa.Text),
 )
+# Since version 2: the events of one werkgever are found without reading the whole log (a `mark --from` that
+# says who changed a row); a run never reads the log.
+events_by_werkgever = sa.Index("ix_events_werkgeverscode", events_table.c.werkgeverscode)
 
-# From version N to N+1: a function of the connection. None so far; the mechanism is tested with a made-up one.
-UPGRADES: dict[int, Callable[[Connection], None]] = {}
+
+def _upgrade_1_to_2(conn: Connection) -> None:
+    """Documents gain the computer that wrote it (part of the key), its name, and purge's journal; the event log
+    an index by werkgever. A document of version 1 gets computer '' (unknown): what that counts as, see
+    computer.whose."""
+    conn.execute(sa.text("ALTER TABLE documents RENAME TO documents_v1"))
+    if conn.dialect.name == "postgresql":  # the key's index keeps its name, which the new table's key needs
+        conn.execute(sa.text("ALTER TABLE documents_v1 RENAME CONSTRAINT documents_pkey TO documents_v1_pkey"))
+    documents_table.create(conn)
+    conn.execute(sa.text("INSERT INTO documents (werkgeverscode, path, computer) "
+                         "SELECT werkgeverscode, path, '' FROM documents_v1"))
+    conn.execute(sa.text("DROP TABLE documents_v1"))
+    events_by_werkgever.create(conn)
+
+
+# From version N to N+1: a function of the connection, run inside the upgrade's one transaction.
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2}
 
 # An advisory lock of this database, while creating or upgrading the tables: any number for "asr-batch".
 SCHEMA_LOCK = int.from_bytes(b"asr-bat", "big")
@@ -136,9 +160,7 @@ def _upgrade(location: Location, engine: Engine, version: int) -> None:
             if version >= SCHEMA_VERSION:
                 return
             if location.path is not None:
-                backup = location.path.with_name(f"{location.path.name}.schema-{version}.bak")
-                shutil.copy2(location.path, backup)
-                os.chmod(backup, FILE_MODE)
+                _copy_beside(location, location.path, version)
             # On a server there is no file to copy; PostgreSQL's DDL is transactional, so the steps and the new
             # version are committed together or, should a step fail, not at all: the register stays as it was.
             for step in range(version, SCHEMA_VERSION):
@@ -147,6 +169,21 @@ def _upgrade(location: Location, engine: Engine, version: int) -> None:
                          .values(value=str(SCHEMA_VERSION)))
             conn.execute(sa.insert(events_table), [entry(now(), os_user(), None, "upgraded",
                                                          f"schema {version} naar {SCHEMA_VERSION}")])
+
+
+def _copy_beside(location: Location, path: Path, version: int) -> None:
+    """The copy an upgrade of an SQLite file makes first; none, and the upgrade does not start."""
+    backup = path.with_name(f"{path.name}.schema-{version}.bak")
+    try:
+        shutil.copy2(path, backup)
+        os.chmod(backup, FILE_MODE)
+    except OSError as exc:
+        raise UnusableInput(
+            f"Het register '{location.shown}' moet worden bijgewerkt naar schema {SCHEMA_VERSION}, maar de kopie "
+            f"ernaast ('{backup.name}') kan niet worden gemaakt ({exc.strerror or type(exc).__name__}). Het register "
+            "is ongewijzigd.",
+            "Zorg dat er ruimte is en dat u in de map van het register mag schrijven, en draai de opdracht opnieuw."
+        ) from None
 
 
 def lock_for_writing(conn: Connection, location: Location) -> None:

@@ -14,15 +14,25 @@ from sqlalchemy.engine import Connection, Engine
 
 from batch.errors import UnusableInput
 from batch.model import Result, RowResult
-from batch.register.changes import changes_of, documents_in, write_changes
+from batch.register.changes import (
+    Changes,
+    Recorded,
+    changes_of,
+    chunks,
+    documents_in,
+    werkgevers_of,
+    write_changes,
+)
+from batch.register.computer import Computer, this_computer, whose
 from batch.register.dated import changed_since, latest_events, unchanged
 from batch.register.events import entry, now, os_user
 from batch.register.faults import fault
 from batch.register.location import Location
-from batch.register.purge import purge_documents
+from batch.register.purge import UNKNOWN_COMPUTER, announce, carry_out
 from batch.register.records import (
     Applied,
     DatedChange,
+    Elsewhere,
     Employer,
     Plan,
     Purged,
@@ -48,6 +58,14 @@ class Register:
         self.location = location
         self._engine = engine
         self.key = key
+        self._computer: Computer | None = None
+
+    def computer(self, *, create: bool = False) -> Computer:
+        """This computer, as the register's documents name it (computer.this_computer): its id made only by a
+        command that records documents."""
+        if self._computer is None or (create and self._computer.id is None):
+            self._computer = this_computer(create=create)
+        return self._computer
 
     @contextlib.contextmanager
     def _connection(self, *, write: bool, exclusive: bool = False, bump: bool = True) -> Iterator[Connection]:
@@ -69,37 +87,42 @@ class Register:
 
     # --- reading ------------------------------------------------------------------------------------------
 
-    def _known(self, conn: Connection) -> dict[str, dict[str, Any]]:
-        """Every werkgever in the register by code, as a dict of its columns. (Rows zipped with the column names:
-        SQLAlchemy's Row._asdict took half the time at 10,000 werkgevers.)"""
-        rows = conn.execute(sa.select(werkgevers_table))
-        names = list(rows.keys())
-        return {values[0]: dict(zip(names, values, strict=True)) for values in rows}
-
     def plan(self, rows: Iterable[RowResult], documents_folder: Path) -> Plan:
         """The state each of these (valid) rows will have once recorded, by werkgeverscode, for a run that writes
-        its documents into `documents_folder`. Reads only."""
+        its documents into `documents_folder`. Reads only, and only these werkgevers and their documents."""
         prints = {row.werkgeverscode: fingerprint(self.key, row) for row in rows if row.werkgeverscode}
+        me = self.computer(create=True)
         with self._connection(write=False) as conn:
-            reading, known = generation(conn), self._known(conn)
-            documents = documents_in(conn, documents_folder)
+            reading, known = generation(conn), werkgevers_of(conn, prints)
+            documents = documents_in(conn, prints, documents_folder, me, self.location.shared)
         states = {code: state_after_seeing(known.get(code), digest) for code, digest in prints.items()}
-        return Plan(states, prints, reading, known, documents)
+        return Plan(states, prints, reading, known, documents, me)
 
     def status(self, *, with_latest_events: bool = False) -> Status:
         """Every werkgever; `with_latest_events`: each with the id of its latest event too (the register workbook
         keeps it, to name a later change; a reading of the whole event log, so only when asked)."""
+        me, shared = self.computer(), self.location.shared
         with self._connection(write=False) as conn:
             rows = conn.execute(sa.select(werkgevers_table)).all()
-            paths: dict[str, list[str]] = {}
-            for code, path in conn.execute(sa.select(documents_table.c.werkgeverscode, documents_table.c.path)):
-                paths.setdefault(code, []).append(path)
+            table = documents_table.c
+            documents = conn.execute(sa.select(table.werkgeverscode, table.path, table.computer,
+                                               table.computer_name)).all()
             latest = latest_events(conn) if with_latest_events else {}
+        here: dict[str, set[str]] = {}
+        elsewhere: dict[str, set[Elsewhere]] = {}
+        for code, path, computer, name in documents:
+            owner = whose(computer, me, shared)
+            if owner == "other":
+                elsewhere.setdefault(code, set()).add(Elsewhere(name or "onbekend", path))
+            elif os.path.isfile(path):  # never a file that is gone, nor one a purge cut off left behind
+                here.setdefault(code, set()).add(path)
+            elif owner == "unknown":  # recorded by version 1 on a server: on some clerk's computer, maybe
+                elsewhere.setdefault(code, set()).add(Elsewhere(UNKNOWN_COMPUTER, path))
         # Sorted here, not by the database: PostgreSQL sorts text by its collation (nl_NL, en_US...), SQLite by
         # bytes; the same register must list the same way on both.
         employers = [Employer(r.werkgeverscode, r.naam, r.state, r.first_seen, r.last_seen, r.source_file,
                               r.source_row, r.submitted_on, r.confirmed_on, r.first_exchange,
-                              sorted(p for p in paths.get(r.werkgeverscode, []) if os.path.isfile(p)),
+                              sorted(here.get(r.werkgeverscode, ())), sorted(elsewhere.get(r.werkgeverscode, ())),
                               last_event=latest.get(r.werkgeverscode))
                      for r in rows]
         employers.sort(key=lambda e: sort_key(e.werkgeverscode))
@@ -108,19 +131,26 @@ class Register:
     # --- writing ------------------------------------------------------------------------------------------
 
     def record(self, result: Result, plan: Plan, documents_folder: Path,
-               then: Callable[[dict[str, str]], None] = lambda states: None) -> dict[str, str]:
+               then: Callable[[dict[str, str]], None] = lambda states: None, *,
+               only_pending: bool = False) -> dict[str, str]:
         """Record every valid row of a run and the documents written for it, then run `then` with the states (the
         swap of the output folder) inside the same transaction: if `then` fails, nothing is recorded. Only what
         changed is written. The changes are worked out on the plan's reading of the register; should another
         command have written meanwhile (a clerk marking), they are worked out again on what the register holds
-        now, inside the transaction. Returns the states."""
-        changes = changes_of(result, plan.fingerprints, plan.known, plan.documents, documents_folder)
+        now, inside the transaction: so with `only_pending`, a werkgever a clerk marked meanwhile gets no document
+        recorded, and `then` (which sees its state) takes it out of the output folder. Returns the states."""
+        def work_out(known: dict[str, dict[str, Any]], documents: Recorded) -> Changes:
+            return changes_of(result, plan.fingerprints, known, documents, documents_folder, plan.computer,
+                              only_pending=only_pending)
+
+        changes = work_out(plan.known, plan.documents)
         swapped = False
         try:
             with self._connection(write=True, exclusive=True, bump=False) as conn:
                 if generation(conn) != plan.generation:
-                    changes = changes_of(result, plan.fingerprints, self._known(conn),
-                                         documents_in(conn, documents_folder), documents_folder)
+                    changes = work_out(werkgevers_of(conn, plan.fingerprints),
+                                       documents_in(conn, plan.fingerprints, documents_folder, plan.computer,
+                                                    self.location.shared))
                 write_changes(conn, changes, result.input.file)
                 bump_generation(conn)  # every statement before the swap: after it, only the commit
                 then(changes.states)
@@ -135,13 +165,14 @@ class Register:
         return changes.states
 
     def _require(self, conn: Connection, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
-        known = self._known(conn)
+        known = werkgevers_of(conn, dict.fromkeys(codes))
         unknown = [code for code in dict.fromkeys(codes) if code not in known]
         if unknown:
             hints = []
             for code in unknown:
-                alike = [k for k in known if k.lstrip("0") == code.lstrip("0")]
-                hints.append(f"{code} (bedoelt u {alike[0]}?)" if alike else code)
+                alike = conn.execute(sa.select(werkgevers_table.c.werkgeverscode).where(
+                    sa.func.ltrim(werkgevers_table.c.werkgeverscode, "0") == code.lstrip("0")).limit(1)).scalar()
+                hints.append(f"{code} (bedoelt u {alike}?)" if alike else code)
             raise UnusableInput(
                 f"Onbekende werkgeverscode{'s' if len(unknown) > 1 else ''} in het register: {', '.join(hints)}. "
                 "Er is niets gewijzigd.",
@@ -186,7 +217,7 @@ class Register:
         at, user = now(), os_user()
         applied = Applied()
         with self._connection(write=not dry_run, bump=False) as conn:
-            known = self._rows_of(conn, [change.werkgeverscode for change in changes])
+            known = werkgevers_of(conn, [change.werkgeverscode for change in changes])
             for change in changes:
                 row = known.get(change.werkgeverscode)
                 if row is not None and unchanged(row, change.seen):
@@ -213,39 +244,45 @@ class Register:
             bump_generation(conn)
         return applied
 
-    def _rows_of(self, conn: Connection, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """These werkgevers (those the register holds) by code, as dicts of their columns."""
-        found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(codes))
-        for start in range(0, len(unique), 5_000):  # one statement per chunk, not one per werkgever
-            rows = conn.execute(sa.select(werkgevers_table)
-                                .where(werkgevers_table.c.werkgeverscode.in_(unique[start:start + 5_000])))
-            names = list(rows.keys())
-            found.update({values[0]: dict(zip(names, values, strict=True)) for values in rows})
-        return found
-
     def forget(self, codes: Sequence[str]) -> tuple[list[str], list[str]]:
         """Remove werkgevers (the event log keeps that it happened): all or nothing. Returns the codes, and the
-        documents asr-batch wrote for them that still exist: they hold the Client Secret, and no `purge` will
-        find them any more."""
+        documents asr-batch wrote for them that still exist (those of another computer named as such): they hold
+        the Client Secret, and no `purge` will find them any more."""
         at, user = now(), os_user()
+        me, shared = self.computer(), self.location.shared
         with self._connection(write=True) as conn:
             self._require(conn, codes)
             chosen = sorted(dict.fromkeys(codes), key=sort_key)
-            left = sorted(path for (path,) in conn.execute(sa.select(documents_table.c.path).where(
-                documents_table.c.werkgeverscode.in_(chosen))) if os.path.isfile(path))
-            conn.execute(sa.delete(documents_table).where(documents_table.c.werkgeverscode.in_(chosen)))
-            conn.execute(sa.delete(werkgevers_table).where(werkgevers_table.c.werkgeverscode.in_(chosen)))
+            left: set[str] = set()
+            table = documents_table.c
+            for chunk in chunks(chosen):
+                for path, computer, name in conn.execute(sa.select(table.path, table.computer, table.computer_name)
+                                                         .where(table.werkgeverscode.in_(chunk))):
+                    owner = whose(computer, me, shared)
+                    if owner == "other":
+                        left.add(f"{path} (op een andere computer ({name or 'onbekend'}))")
+                    elif os.path.isfile(path):
+                        left.add(path)
+                    elif owner == "unknown":
+                        left.add(f"{path} (op een {UNKNOWN_COMPUTER})")
+                conn.execute(sa.delete(documents_table).where(table.werkgeverscode.in_(chunk)))
+                conn.execute(sa.delete(werkgevers_table).where(werkgevers_table.c.werkgeverscode.in_(chunk)))
             conn.execute(sa.insert(events_table), [entry(at, user, code, "forgotten", "uit het register gehaald")
                                                    for code in chosen])
-        return chosen, left
+        return chosen, sorted(left)
 
     def purge(self, *, dry_run: bool = False, is_ours: Callable[[Path], bool]) -> list[Purged]:
-        """Delete the documents of every confirmed werkgever that still sit in an asr-batch output folder
-        (`is_ours`). Lists what it deleted, or with `dry_run` what it would delete (and changes nothing); a
-        document on another computer is handled as `purge.purge_documents` says."""
+        """Delete this computer's documents of every confirmed werkgever that still sit in an asr-batch output
+        folder (`is_ours`), in two steps through a journal (purge.py). Lists what it deleted, or with `dry_run`
+        what it would delete (and changes nothing), and what it left alone and why (another computer's)."""
+        # On a server a document recorded by version 1 may become this computer's (purge._mark): it needs an id.
+        me = self.computer(create=self.location.shared and not dry_run)
         at, user = now(), os_user()
         with self._connection(write=not dry_run) as conn:
-            done = purge_documents(conn, at=at, user=user, shared=self.location.shared, dry_run=dry_run,
-                                   is_ours=is_ours)
-        return done
+            journal = announce(conn, me, at=at, user=user, shared=self.location.shared, dry_run=dry_run,
+                               is_ours=is_ours)
+        if not journal.marked:
+            return journal.listing
+        with self._connection(write=True) as conn:
+            failed = carry_out(conn, journal.marked, at=now(), user=user, is_ours=is_ours)
+        return [failed.get((item.werkgeverscode, item.path), item) for item in journal.listing]
