@@ -71,7 +71,7 @@ def process(source: Path, target: Path, options: Options, *, progress: Progress 
         check_template(options.templates_dir)
     draft = normalise(read_table(source))
     foreign = check_target(target, source, options.force)
-    register = _open_register(options)  # an unusable register, too, fails before anything is written
+    register = _RunRegister(options.register)
     try:
         try:
             return _write(env, draft, register, source, target, foreign, options, progress)
@@ -81,25 +81,39 @@ def process(source: Path, target: Path, options: Options, *, progress: Progress 
                 "Kies met -o een map waarin u mag schrijven en waar ruimte is; een eerdere uitvoer is ongewijzigd.",
             ) from None
     finally:
-        if register is not None:
-            register.close()
+        register.close()
 
 
-def _open_register(options: Options) -> Register | None:
-    if options.register is None:
-        return None
-    from batch.register import open_register, this_computer
+class _RunRegister:
+    """The run's register, opened when it is first read: with --only-pending before the documents (they depend on
+    it), otherwise once the first documents are being made, so that importing SQLAlchemy and reading the register
+    overlap with them (a tenth of a second at 10,000 rows, benchmarks/README.md). An unusable register still stops
+    the run before the output folder is touched: the staging folder goes, early documents and all."""
 
-    this_computer(create=True)  # the id its documents are recorded with: made (or refused) before anything is written
-    return open_register(options.register, create=True)
+    def __init__(self, location: Location | None) -> None:
+        self.location = location
+        self.opened: Register | None = None
+
+    def open(self) -> Register | None:
+        if self.location is not None and self.opened is None:
+            from batch.register import open_register, this_computer
+
+            this_computer(create=True)  # the id its documents are recorded with: made (or refused) first
+            self.opened = open_register(self.location, create=True)
+        return self.opened
+
+    def close(self) -> None:
+        if self.opened is not None:
+            self.opened.close()
 
 
-def _write(env: Environment, draft: Draft, register: Register | None, source: Path, target: Path, foreign: bool,
+def _write(env: Environment, draft: Draft, run_register: _RunRegister, source: Path, target: Path, foreign: bool,
            options: Options, progress: Progress) -> Result:
     from batch.register import PENDING
 
     def read_register() -> Plan | None:
         """What the register will say of each werkgever that looks valid (reads only)."""
+        register = run_register.open()
         valid = (r for r in draft.result.rows if r.status == "valid")
         return register.plan(valid, target / DOCUMENTS_DIR) if register else None
 
@@ -123,6 +137,7 @@ def _write(env: Environment, draft: Draft, register: Register | None, source: Pa
                 row.register_state = planned.get(row.werkgeverscode or "") if row.status == "valid" else None
             plan_documents(result, options.formats, codes)
             documents.finish(progress, meanwhile=lambda: _write_reports(env, result, source, staging, foreign))
+        register = run_register.opened
         if register is None or plan is None:
             swap_in(staging, target, foreign)
         else:

@@ -403,6 +403,19 @@ def test_a_file_that_is_not_a_register_is_refused_and_left_alone(make_workbook: 
     assert sha(private_register) == before and not (tmp_path / "uit").exists()
 
 
+@pytest.mark.sqlite_only
+def test_an_unusable_register_found_once_the_documents_are_under_way_leaves_nothing(
+        make_workbook: WorkbookBuilder, tmp_path: Path, private_register: Path) -> None:
+    """The register is opened while the first documents are being made (pipeline._RunRegister): when it cannot be
+    used, the early documents and their staging folder go with the run, and the register stays as it was."""
+    private_register.write_bytes(b"Dit is een notitie, geen database.\n" * 20)
+    before, workbook = sha(private_register), make_workbook(numbered_rows(30))  # enough PDFs for an early pool
+    entries = sorted(tmp_path.iterdir())
+    result = run_cli("process", workbook, "-o", tmp_path / "uit", "-j", "2")
+    assert result.exit_code == 2 and "geen asr-batch-register" in result.stderr, result.output
+    assert sha(private_register) == before and sorted(tmp_path.iterdir()) == entries
+
+
 def test_another_database_is_refused_and_left_alone(make_workbook: WorkbookBuilder, tmp_path: Path,
                                                     backend: Backend) -> None:
     backend.execute("create table klanten (naam text)")

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from batch.errors import UnusableInput
 from batch.model import Result, RowResult
 from batch.register.changes import (
+    SEEN_COLUMNS,
     Changes,
     Recorded,
     changes_of,
@@ -93,7 +94,7 @@ class Register:
         prints = {row.werkgeverscode: fingerprint(self.key, row) for row in rows if row.werkgeverscode}
         me = self.computer(create=True)
         with self._connection(write=False) as conn:
-            reading, known = generation(conn), werkgevers_of(conn, prints)
+            reading, known = generation(conn), werkgevers_of(conn, prints, SEEN_COLUMNS)
             documents = documents_in(conn, prints, documents_folder, me, self.location.shared)
         states = {code: state_after_seeing(known.get(code), digest) for code, digest in prints.items()}
         return Plan(states, prints, reading, known, documents, me)
@@ -148,7 +149,7 @@ class Register:
         try:
             with self._connection(write=True, exclusive=True, bump=False) as conn:
                 if generation(conn) != plan.generation:
-                    changes = work_out(werkgevers_of(conn, plan.fingerprints),
+                    changes = work_out(werkgevers_of(conn, plan.fingerprints, SEEN_COLUMNS),
                                        documents_in(conn, plan.fingerprints, documents_folder, plan.computer,
                                                     self.location.shared))
                 write_changes(conn, changes, result.input.file)
