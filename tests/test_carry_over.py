@@ -208,3 +208,41 @@ def test_a_document_a_purge_deletes_during_the_run_is_not_carried_over(make_work
     row = rows_of(out)["1001"]
     assert row["documents"] == [] and row["register_note"].endswith("intussen verwijderd door een opruimactie (purge)")
     assert "1: intussen verwijderd door een opruimactie (purge)" in result.stderr
+
+
+@pytest.mark.sqlite_only
+def test_where_no_hard_link_can_be_made_the_document_is_copied_owner_only(make_workbook: WorkbookBuilder,
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A network share or FAT stick takes no hard link: the earlier document is copied, owner-only, even when
+    someone made the earlier file readable for others."""
+    workbook, out = make_workbook(numbered_rows(2)), tmp_path / "uit"
+    process(workbook, out)
+    earlier = out / "aanmeldingen" / "1001-werkgever-1001.html"
+    earlier.chmod(0o644)
+    content = earlier.read_bytes()
+    assert run_cli("mark", "submitted", "1001").exit_code == 0
+
+    def no_link(*args: object, **kwargs: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr("os.link", no_link)
+    process(workbook, out, "--only-pending")
+    copied = out / "aanmeldingen" / "1001-werkgever-1001.html"
+    assert copied.read_bytes() == content and copied.stat().st_mode & 0o777 == 0o600
+    assert rows_of(out)["1001"]["carried_over"] is True
+
+
+def test_the_register_claims_no_document_that_left_with_the_old_folder(make_workbook: WorkbookBuilder,
+                                                                         tmp_path: Path, backend: Backend) -> None:
+    out = tmp_path / "uit"
+    process(make_workbook(numbered_rows(2)), out)
+    assert run_cli("mark", "confirmed", "1002", "--first-exchange", "2026-12-15").exit_code == 0
+    process(make_workbook(numbered_rows(1), name="een.xlsx"), out)  # 1002 left the workbook: its document goes
+    assert on_disk(out) == ["1001-werkgever-1001.html"] and documents_listed("1002") == []
+    purged = run_cli("purge")
+    assert purged.exit_code == 0, purged.output
+    assert purged.stderr.startswith("0 document(en) verwijderd.")
+    # A shared register keeps the path (it might be another computer's disk), and says it is not found here.
+    assert ("niet gevonden op deze computer" in purged.stderr) == (backend.name == "postgresql")
+    assert not (out / "aanmeldingen" / "1002-werkgever-1002.html").exists()
