@@ -266,7 +266,7 @@ class Documents:
         """Make every planned document that is not there yet and remove the early ones of rows that turned
         out invalid. `meanwhile` runs in this process while the workers work (or first, without a pool)."""
         rows = self.job.result.rows
-        planned = [i for i, row in enumerate(rows) if row.documents]
+        planned = [i for i, row in enumerate(rows) if row.documents and not row.carried_over]  # carry_over.py
         per_row = len(self.job.formats)
         progress.start(len(planned) * per_row, "Aanmeldingen schrijven")
         if self.workers <= 1:

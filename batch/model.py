@@ -35,7 +35,10 @@ class RowResult:
     record: dict[str, str | None] = field(default_factory=dict, repr=False)
     dgas: list[Dga] = field(default_factory=list)
     register_state: str | None = None  # the row's state in the register after this run (batch/register/)
-    register_note: str | None = None  # what a colleague's change during the run did to this row (Dutch)
+    # Why the row has no document, or not the one expected, beyond its state (Dutch): a colleague's mark during
+    # the run, an earlier document not carried over (carry_over.py).
+    register_note: str | None = None
+    carried_over: bool = False  # `documents` are the earlier output's, carried over into this one (--only-pending)
 
     @property
     def naam(self) -> str | None:
@@ -56,7 +59,21 @@ class RowResult:
             out["register_state"] = self.register_state
         if self.register_note:
             out["register_note"] = self.register_note
+        if self.carried_over:
+            out["carried_over"] = True
         return out
+
+
+@dataclass(frozen=True)
+class LeftBehind:
+    """A document of the output folder a run replaced that is not in the new one: it left with the old folder."""
+
+    document: str  # relative to the output folder, as `documents` are
+    werkgeverscode: str | None  # None: no werkgever it could be traced to
+    reason: str  # Dutch, one of a few fixed phrases (carry_over.py), so that the terminal can count them
+
+    def to_dict(self) -> dict[str, object]:
+        return {"document": self.document, "werkgeverscode": self.werkgeverscode, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,7 @@ class Result:
     strict: bool = False
     generated_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
     tool_version: str = __version__
+    left_behind: list[LeftBehind] = field(default_factory=list)  # the earlier output's documents not carried over
 
     @property
     def counts(self) -> dict[str, int]:
@@ -102,6 +120,15 @@ class Result:
             "errors": sum(i.severity is Severity.ERROR for i in issues),
             "warnings": sum(i.severity is Severity.WARNING for i in issues),
         }
+
+    @property
+    def document_counts(self) -> tuple[int, int, int, int]:
+        """Of the valid rows: how many, how many got a new document, how many their earlier one carried over from
+        the folder this run replaced, how many none (--only-pending: already submitted or confirmed)."""
+        valid = [r for r in self.rows if r.status == "valid"]
+        carried = sum(r.carried_over for r in valid)
+        new = sum(bool(r.documents) for r in valid) - carried
+        return len(valid), new, carried, len(valid) - new - carried
 
     @property
     def all_issues(self) -> list[Issue]:
@@ -124,4 +151,5 @@ class Result:
             "counts": self.counts,
             "rows": [r.to_dict() for r in self.rows],
             "file_issues": [i.to_dict() for i in self.file_issues],
+            **({"not_carried_over": [d.to_dict() for d in self.left_behind]} if self.left_behind else {}),
         }

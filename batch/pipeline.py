@@ -21,14 +21,17 @@ from batch import signals
 from batch.documents import DOCUMENTS_DIR, DocumentJob, Documents, default_jobs, plan_documents
 from batch.errors import UnusableInput
 from batch.files import DIR_MODE, FILE_MODE, write_private
-from batch.model import Result
+from batch.model import Result, RowResult
 from batch.output import MARKER, RESULT_FILE, check_target, staging_folder, swap_in
 from batch.progress import Progress, silent
 from batch.redact import redact
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from jinja2 import Environment
 
+    from batch.carry_over import Earlier
     from batch.normalise import Draft
     from batch.register import Location, Plan, Register
 
@@ -109,6 +112,7 @@ class _RunRegister:
 
 def _write(env: Environment, draft: Draft, run_register: _RunRegister, source: Path, target: Path, foreign: bool,
            options: Options, progress: Progress) -> Result:
+    from batch.carry_over import carry_over, left_behind, read_earlier
     from batch.register import PENDING
 
     def read_register() -> Plan | None:
@@ -121,6 +125,7 @@ def _write(env: Environment, draft: Draft, run_register: _RunRegister, source: P
     # first documents are made.
     plan = read_register() if options.only_pending else None
     codes = frozenset(code for code, state in plan.states.items() if state in PENDING) if plan else None
+    earlier = read_earlier(target)  # the folder this run replaces: what it holds leaves with it, or comes along
     with staging_folder(target) as staging:
         docs = staging / DOCUMENTS_DIR
         docs.mkdir(mode=DIR_MODE)
@@ -136,49 +141,75 @@ def _write(env: Environment, draft: Draft, run_register: _RunRegister, source: P
             for row in result.rows:
                 row.register_state = planned.get(row.werkgeverscode or "") if row.status == "valid" else None
             plan_documents(result, options.formats, codes)
-            documents.finish(progress, meanwhile=lambda: _write_reports(env, result, source, staging, foreign))
+            if plan is not None and codes is not None:
+                carry_over(result, earlier, plan, codes, target, options.formats, docs)
+            result.left_behind = left_behind(result, earlier, options.formats)
+            fingerprints = plan.fingerprints if plan else {}
+            documents.finish(progress, meanwhile=lambda: _write_reports(env, result, source, staging, foreign,
+                                                                        fingerprints))
         register = run_register.opened
         if register is None or plan is None:
             swap_in(staging, target, foreign)
         else:
-            def swap(states: dict[str, str]) -> None:
-                # Another clerk may have marked a werkgever since the register was read: the reports say what
-                # the register will say, and with --only-pending its document goes (the register records none).
-                if any(row.register_state != states.get(row.werkgeverscode or "") for row in result.rows
-                       if row.status == "valid"):
-                    for row in result.rows:
-                        row.register_state = states.get(row.werkgeverscode or "") if row.status == "valid" else None
-                    if options.only_pending:
-                        _withdraw(result, staging)
-                    _write_reports(env, result, source, staging, foreign)
-                swap_in(staging, target, foreign)
-
-            register.record(result, plan, target / DOCUMENTS_DIR, then=swap, only_pending=options.only_pending)
+            _record_and_swap(register, plan, env, result, source, staging, target, foreign, options, earlier)
     return result
 
 
-def _withdraw(result: Result, staging: Path) -> None:
+def _record_and_swap(register: Register, plan: Plan, env: Environment, result: Result, source: Path,
+                     staging: Path, target: Path, foreign: bool, options: Options, earlier: Earlier) -> None:
+    from batch.carry_over import carry_row, left_behind, still_there
+
+    def swap(states: dict[str, str]) -> None:
+        # Another clerk may have marked a werkgever since the register was read: the reports say what the
+        # register will say, and with --only-pending its new document goes (the register records none). A purge
+        # may have deleted an earlier document this run carried over: it goes too.
+        stale = any(row.register_state != states.get(row.werkgeverscode or "") for row in result.rows
+                    if row.status == "valid")
+        if stale:
+            for row in result.rows:
+                row.register_state = states.get(row.werkgeverscode or "") if row.status == "valid" else None
+            if options.only_pending:
+                _withdraw(result, staging, lambda row: carry_row(row, earlier, plan, target, options.formats,
+                                                                 staging / DOCUMENTS_DIR))
+        if still_there(result, earlier, staging / DOCUMENTS_DIR) or stale:
+            result.left_behind = left_behind(result, earlier, options.formats)
+            _write_reports(env, result, source, staging, foreign, plan.fingerprints)
+        swap_in(staging, target, foreign)
+
+    register.record(result, plan, target / DOCUMENTS_DIR, then=swap, only_pending=options.only_pending)
+
+
+def _withdraw(result: Result, staging: Path, carry: Callable[[RowResult], str | None]) -> None:
     """--only-pending, and a clerk marked a werkgever while this run made its document: the run decided on a state
-    the register no longer holds. Its document leaves the output folder before the swap (the register records
-    none: Register.record), and the row says why."""
+    the register no longer holds. Its new document leaves the output folder before the swap (the register records
+    none: Register.record); the earlier one comes along instead where it can (carry_over.py), and the row says
+    what happened."""
     from batch.register import PENDING, STATES
 
     for row in result.rows:
-        if row.status != "valid" or not row.documents or row.register_state in (None, *PENDING):
+        if (row.status != "valid" or not row.documents or row.carried_over
+                or row.register_state in (None, *PENDING)):
             continue
         for document in row.documents:
             (staging / document).unlink(missing_ok=True)
         row.documents = []
-        row.register_note = (f"tijdens deze run {STATES.get(row.register_state or '', row.register_state)} "
-                             "(door een collega): het document is weggehaald")
+        note = carry(row)
+        marked = f"tijdens deze run {STATES.get(row.register_state or '', row.register_state)} (door een collega)"
+        if row.carried_over:
+            row.register_note = f"{marked}: het nieuwe document is weggehaald, de eerdere aanmelding meegenomen"
+        else:
+            row.register_note = f"{marked}: het document is weggehaald" + (f"; {note}" if note else "")
 
 
-def _write_reports(env: Environment, result: Result, source: Path, staging: Path, foreign: bool) -> None:
+def _write_reports(env: Environment, result: Result, source: Path, staging: Path, foreign: bool,
+                   fingerprints: dict[str, str]) -> None:
     """Everything but the documents; runs while the documents are being made (their names are planned)."""
+    from batch.carry_over import ledger
     from batch.render import render_reports
 
     if not foreign:  # the marker claims the whole folder; a forced run into someone's folder does not
-        write_private(staging / MARKER, f"asr-batch {result.tool_version}\n")
+        # Its ledger says what data each document was made from: the next run into this folder reads it.
+        write_private(staging / MARKER, f"asr-batch {result.tool_version}\n{ledger(result, fingerprints)}")
     write_private(staging / RESULT_FILE, redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")
     overview, error_report = render_reports(env, result)
     write_private(staging / "overzicht.html", redact(overview))

@@ -210,6 +210,7 @@ def _row(row: RowResult) -> dict[str, Any]:
         "register": row.register_state,
         "register_label": REGISTER_STATES.get(row.register_state or "", ""),
         "register_note": row.register_note,
+        "meegenomen": row.carried_over,
         "documenten": [_document_link(d) for d in row.documents],
         "meldingen": meldingen,
         "fouten": sum(m["ernst"] == "fout" for m in meldingen),
@@ -237,6 +238,9 @@ def report_context(result: Result) -> dict[str, Any]:
         "rijen": rows,
         "met_register": any(r.register_state for r in result.rows),
         "rijen_met_meldingen": [r for r in rows if r["meldingen"]],
+        "aanmeldingen": dict(zip(("geldig", "nieuw", "meegenomen", "zonder"), result.document_counts, strict=True)),
+        "niet_meegenomen": [{"document": d.document, "werkgeverscode": d.werkgeverscode, "reden": d.reason}
+                            for d in result.left_behind],
         "schoon": not file_issues and not any(r["meldingen"] for r in rows),
     }
 

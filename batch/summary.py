@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from batch.catalogue import Issue, Severity
@@ -49,14 +50,28 @@ def format_summary(result: Result) -> str:
 
 
 def process_closing(result: Result, target: Path, only_pending: bool) -> str:
-    """What `asr-batch process` says when it is done: the counts, what --only-pending held back, the folder."""
+    """What `asr-batch process` says when it is done: the counts, what --only-pending held back and carried over
+    from the folder it replaced, the earlier documents that left with that folder, the folder."""
     lines = [counts_line(result)]
     if only_pending:
-        held = sum(1 for r in result.rows if r.status == "valid" and not r.documents)
-        lines.append(f"--only-pending: {held} werkgever(s) al aangemeld of bevestigd, zonder nieuw document.")
-        withdrawn = [r.werkgeverscode or f"rij {r.row}" for r in result.rows if r.register_note]
+        _, _, carried, without = result.document_counts
+        held = carried + without
+        line = f"--only-pending: {held} werkgever(s) al aangemeld of bevestigd, zonder nieuw document"
+        if carried and carried == held:
+            line += "; hun eerdere aanmelding is meegenomen uit de vorige uitvoer"
+        elif carried:
+            line += f"; van {carried} is de eerdere aanmelding meegenomen uit de vorige uitvoer"
+        lines.append(line + ".")
+        withdrawn = [r.werkgeverscode or f"rij {r.row}" for r in result.rows
+                     if r.register_note and r.register_note.startswith("tijdens deze run")]
         if withdrawn:
             lines.append(f"Let op: {', '.join(withdrawn)} intussen aangemeld of bevestigd door een collega; het "
                          "document is weggehaald (zie overzicht.html).")
+    if result.left_behind:
+        reasons = Counter(d.reason for d in result.left_behind)
+        told = "; ".join(f"{n}: {reason}" for reason, n in reasons.most_common())
+        documents = _plural(len(result.left_behind), "eerder document", "eerdere documenten")
+        lines.append(f"Niet meegenomen uit de vorige uitvoer: {documents} ({told}); de lijst staat in "
+                     "overzicht.html.")
     lines.append(f"Uitvoer: {target}")
     return "\n".join(lines)
