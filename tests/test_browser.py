@@ -124,7 +124,8 @@ def test_a_clerk_goes_from_workbook_to_ten_submitted_and_one_confirmed(page: Any
     page.get_by_role("link", name="Werkbank", exact=True).click()
     assert page.locator("section[data-werkgeverscode]").count() == 0
     status = json.loads(run_cli("status", "--json").stdout)
-    assert status["counts"] == {"total": 10, "new": 0, "submitted": 9, "confirmed": 1, "changed": 0}
+    assert status["counts"] == {"total": 10, "new": 0, "submitted": 9, "confirmed": 1, "changed": 0,
+                                "queried": 0, "ended": 0}
     by_code = {e["werkgeverscode"]: e for e in status["employers"]}
     assert by_code[confirmed]["first_exchange"] == "2026-12-15"
     assert all(by_code[c]["submitted_on"] for c in codes)

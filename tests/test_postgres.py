@@ -150,7 +150,8 @@ def test_pgpassword_and_pgpass_work_as_postgresql_users_expect(postgres_server: 
     result = run_cli("mark", "submitted", "1001", "--register", url)
     assert result.exit_code == 0, result.output
     data = json.loads(run_cli("status", "--json", "--register", url).stdout)
-    assert data["counts"] == {"total": 2, "new": 1, "submitted": 1, "confirmed": 0, "changed": 0}
+    assert data["counts"] == {"total": 2, "new": 1, "submitted": 1, "confirmed": 0, "changed": 0,
+                              "queried": 0, "ended": 0}
 
 
 def test_a_missing_database_says_to_create_it(postgres_server: Server, make_workbook: WorkbookBuilder,

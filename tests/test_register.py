@@ -37,6 +37,7 @@ ROW_SECRET = "Eigen-Geheim-Register-9c8d7e"
 AS_INSTALLED = [sys.executable, "-c", "from batch.cli import run; run()"]
 
 pytestmark = pytest.mark.usefixtures("backend")
+NEXT = schema.SCHEMA_VERSION + 1  # a version after this one, to upgrade to
 
 
 def status_json(*args: object) -> dict[str, object]:
@@ -90,7 +91,8 @@ def test_location_is_option_then_environment_then_the_user_data_folder(tmp_path:
 def test_status_of_an_absent_register_is_empty_and_creates_nothing(backend: Backend) -> None:
     data = status_json()
     assert data == {"register": backend.shown, "employers": [],
-                    "counts": {"total": 0, "new": 0, "submitted": 0, "confirmed": 0, "changed": 0},
+                    "counts": {"total": 0, "new": 0, "submitted": 0, "confirmed": 0, "changed": 0,
+                               "queried": 0, "ended": 0},
                     "waiting_over": {"days": 30, "count": 0}}
     text = run_cli("status")
     assert text.exit_code == 0 and "Het register is leeg" in text.stdout
@@ -113,7 +115,8 @@ def test_process_records_valid_rows_as_new_with_their_documents(make_workbook: W
     assert result.exit_code == 1  # the invalid row
     data = status_json()
     assert [e["werkgeverscode"] for e in data["employers"]] == ["0087", "1001", "1002"]  # type: ignore[index]
-    assert data["counts"] == {"total": 3, "new": 3, "submitted": 0, "confirmed": 0, "changed": 0}
+    assert data["counts"] == {"total": 3, "new": 3, "submitted": 0, "confirmed": 0, "changed": 0,
+                              "queried": 0, "ended": 0}
     first = employer("0087")
     assert first["state"] == "new" and first["state_label"] == "nieuw" and first["naam"] == "Eendracht"
     assert first["first_seen"] == first["last_seen"] == TODAY.isoformat()
@@ -214,7 +217,7 @@ def test_confirming_without_submitting_counts_as_submitted_that_day(three: Path)
 def test_submitting_a_confirmed_werkgever_keeps_the_confirmation_dates(three: Path) -> None:
     run_cli("mark", "submitted", "1001", "--on", "2026-11-01")
     run_cli("mark", "confirmed", "1001", "--on", "2026-11-10", "--first-exchange", "2026-12-01")
-    run_cli("mark", "submitted", "1001", "--on", "2026-11-20")
+    run_cli("mark", "submitted", "1001", "--on", "2026-11-20", "--opnieuw")  # an explicit choice since issue 25
     found = employer("1001")
     assert (found["state"], found["submitted_on"], found["confirmed_on"], found["first_exchange"]) == (
         "submitted", "2026-11-20", "2026-11-10", "2026-12-01")
@@ -291,7 +294,8 @@ def test_every_change_is_in_the_event_log_with_who_and_when(three: Path, backend
 def test_status_counts_the_whole_register_and_filters_the_list(three: Path) -> None:
     run_cli("mark", "submitted", "1002", "--on", (TODAY - timedelta(days=9)).isoformat())
     data = status_json("--state", "submitted")
-    assert data["counts"] == {"total": 3, "new": 2, "submitted": 1, "confirmed": 0, "changed": 0}
+    assert data["counts"] == {"total": 3, "new": 2, "submitted": 1, "confirmed": 0, "changed": 0,
+                              "queried": 0, "ended": 0}
     assert [e["werkgeverscode"] for e in data["employers"]] == ["1002"]  # type: ignore[index]
     text = run_cli("status")
     assert text.exit_code == 0
@@ -443,13 +447,13 @@ def test_an_older_register_is_upgraded_in_place_after_a_copy(three: Path, privat
     def add_a_column(conn: object) -> None:
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(schema.UPGRADES, NEXT - 1, add_a_column)
     assert states() == {"1001": "new", "1002": "new", "1003": "new"}
-    backup = private_register.with_name("register.sqlite.schema-2.bak")
+    backup = private_register.with_name(f"register.sqlite.schema-{NEXT - 1}.bak")
     assert backup.read_bytes() == before and backup.stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(private_register) as db:
-        assert db.execute("select value from meta where key = 'schema_version'").fetchone() == ("3",)
+        assert db.execute("select value from meta where key = 'schema_version'").fetchone() == (str(NEXT),)
         assert "notitie" in [c[1] for c in db.execute("pragma table_info(werkgevers)")]
 
 
@@ -458,12 +462,12 @@ def test_an_older_register_is_upgraded_in_place(three: Path, backend: Backend,
     def add_a_column(conn: object) -> None:
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(schema.UPGRADES, NEXT - 1, add_a_column)
     assert states() == {"1001": "new", "1002": "new", "1003": "new"}
-    assert backend.rows("select value from meta where key = 'schema_version'") == [("3",)]
+    assert backend.rows("select value from meta where key = 'schema_version'") == [(str(NEXT),)]
     assert "notitie" in backend.columns("werkgevers")
-    assert backend.rows("select detail from events where event = 'upgraded'") == [("schema 2 naar 3",)]
+    assert backend.rows("select detail from events where event = 'upgraded'") == [(f"schema {NEXT - 1} naar {NEXT}",)]
     assert run_cli("mark", "submitted", "1001").exit_code == 0 and states()["1001"] == "submitted"
 
 
@@ -476,8 +480,8 @@ def test_an_upgrade_that_fails_halfway_leaves_the_register_as_it_was(three: Path
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
         conn.exec_driver_sql("update no_such_table set x = 1")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column_then_fail)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(schema.UPGRADES, NEXT - 1, add_a_column_then_fail)
     result = run_cli("status")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "notitie" not in backend.columns("werkgevers") and backend.snapshot() == before

@@ -21,6 +21,7 @@ from conftest import OFFICE_CLIENT_ID, SECRET, WorkbookBuilder, numbered_rows, r
 from register_backends import Backend
 
 from batch import register as registry
+from batch.register_workbook.layout import VERSION
 
 TODAY = date.today()
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "werkgevers.xlsx"  # ten valid werkgevers
@@ -341,7 +342,8 @@ def _with_marker(text: str, version: str = "1") -> object:
 @pytest.mark.parametrize("spoil, said", [
     (_without_hidden_sheet, "is geen registerwerkmap van asr-batch"),
     (_with_marker("iets anders"), "is geen registerwerkmap van asr-batch"),
-    (_with_marker("asr-batch registerwerkmap", "2"), "is geschreven door een nieuwere versie van asr-batch"),
+    (_with_marker("asr-batch registerwerkmap", str(VERSION + 1)),
+     "is geschreven door een nieuwere versie van asr-batch"),
     (lambda path: path.write_bytes(b"Werkgeverscode;Aangemeld op\n1001;03-11-2026\n") and path,
      "is geen Excel-werkmap"),
 ])
@@ -407,28 +409,29 @@ def test_the_export_has_editable_date_cells_and_the_rest_protected(four: Path, b
     sheet = wb["Register"]
     assert [c.value for c in sheet[1]] == [
         "Werkgeverscode", "Naam werkgever", "Status", "Laatst gezien", "Aangemeld op", "Dagen wachten",
-        "Wacht te lang", "Bevestigd op", "Eerste uitwisseling", "Bron", "Documenten"]
+        "Wacht te lang", "Bevestigd op", "Eerste uitwisseling", "Bron", "Documenten",
+        "Gekoppeld op", "Gewijzigd", "Notitie"]  # format 2 adds the last three, leaving the letters before them
     assert sheet.protection.sheet and not sheet.protection.password
     assert not sheet.protection.sort and not sheet.protection.autoFilter  # the clerk may sort and filter
     assert wb.security is not None and wb.security.lockStructure
     rows = rows_by_code(sheet)
-    for letter in "EHI":
+    for letter in "EHIL":
         for row in rows.values():
             assert not sheet[f"{letter}{row}"].protection.locked
             assert sheet[f"{letter}{row}"].number_format == "dd-mm-yyyy"
-    assert all(sheet[f"{letter}{rows['1001']}"].protection.locked for letter in "ABCDFGJK")
+    assert all(sheet[f"{letter}{rows['1001']}"].protection.locked for letter in "ABCDFGJKMN")
     assert sheet[f"E{rows['1003']}"].value.date() == ago(40)  # a real date cell
     assert sheet[f"H{rows['1004']}"].value.date() == ago(20) and sheet[f"I{rows['1004']}"].value.date() == ago(5)
     validations = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
-    assert set(validations) == {"E2:E5", "H2:H5", "I2:I5"}
+    assert set(validations) == {"E2:E5", "H2:H5", "I2:I5", "L2:L5"}
     for v in validations.values():
         assert v.type == "date" and v.showInputMessage and v.showErrorMessage and "dd-mm-jjjj" in v.prompt
     assert validations["E2:E5"].formula2 == "TODAY()"  # not in the future; a first exchange may be
     hidden = wb["asr-batch"]
     assert hidden.sheet_state == "hidden" and hidden["A1"].value == "asr-batch registerwerkmap"
     assert [c.value for c in hidden[7]] == ["werkgeverscode", "state", "submitted_on", "confirmed_on",
-                                            "first_exchange", "last_event"]
-    as_written = {row[0]: row[1:] for row in hidden.iter_rows(min_row=8, values_only=True)}
+                                            "first_exchange", "last_event", "linked_on"]
+    as_written = {row[0]: row[1:6] for row in hidden.iter_rows(min_row=8, values_only=True)}  # linked_on: None
     latest = dict(backend.rows("select werkgeverscode, max(id) from events where werkgeverscode is not null "
                                "group by werkgeverscode"))
     assert as_written == {

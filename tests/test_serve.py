@@ -646,7 +646,8 @@ def test_status_json_matches_what_the_page_marked(client: FlaskClient) -> None:
     mark(client, FIRST, "submitted")
     mark(client, SECOND, "confirmed", first_exchange="2026-12-15")
     report = json.loads(run_cli("status", "--json").stdout)
-    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0}
+    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0,
+                                "queried": 0, "ended": 0}
 
 
 def test_a_busy_register_is_a_dutch_page_on_every_page(client: FlaskClient, private_register: Path,
@@ -714,7 +715,8 @@ def test_the_page_works_the_same_on_a_shared_register(backend: object, client: F
     assert f'data-werkgeverscode="{FIRST}" data-state="submitted"' in page
     assert f'data-werkgeverscode="{SECOND}" data-state="confirmed"' in page
     report = json.loads(run_cli("status", "--json").stdout)
-    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0}
+    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0,
+                                "queried": 0, "ended": 0}
 
 
 # --- the register workbook on the register page, and waiting too long -------------------------------------------

@@ -44,7 +44,9 @@ def mark() -> BaseResponse:
             raise UnusableInput("Onbekende actie.", "Laad de pagina opnieuw en probeer het nog eens.")
         with existing(the_page().register) as opened:
             if action == "submitted":
-                opened.mark_submitted([code], date.today())
+                # The button says "Opnieuw aangemeld" on a confirmed werkgever: the click is the explicit choice
+                # (a confirmation step of its own on the page is still to come).
+                opened.mark_submitted([code], date.today(), again=True)
             else:
                 given = request.form.get("first_exchange", "").strip()
                 if not given:
