@@ -332,6 +332,30 @@ def test_marking_from_the_page_uses_the_registers_own_rules(client: FlaskClient)
     assert employers[SECOND].submitted_on == date.today()  # confirmed without a submission: the same day
 
 
+def test_the_pages_opnieuw_aangemeld_submits_a_confirmed_werkgever_again(client: FlaskClient) -> None:
+    """The button is the explicit choice the terminal asks --opnieuw for; the earlier confirmation stays, shown as
+    earlier (issue 25)."""
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    later = (date.today() + timedelta(days=10)).isoformat()
+    assert mark(client, SECOND, "confirmed", first_exchange=later).status_code == 303
+    assert 'title="Opnieuw aangemeld' in client.get(f"{BASE}/register").text
+    assert mark(client, SECOND, "submitted").status_code == 303
+    (found,) = [e for e in status_of(None).employers if e.werkgeverscode == SECOND]
+    assert (found.state, found.submitted_on, found.confirmed_on, found.confirmed_earlier) == (
+        "submitted", date.today(), date.today(), True)
+
+
+def test_a_first_exchange_before_todays_confirmation_is_refused_on_the_page(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    before = states()
+    yesterday = date.today() - timedelta(days=1)
+    response = mark(client, FIRST, "confirmed", first_exchange=yesterday.isoformat())
+    assert response.status_code == 400 and "Niet vastgelegd" in response.text
+    assert (f"de eerste uitwisseling op {yesterday:%d-%m-%Y} ligt vóór de bevestiging op "
+            f"{date.today():%d-%m-%Y}") in html.unescape(response.text)
+    assert states() == before
+
+
 @pytest.mark.parametrize("fields, message", [
     ({"werkgeverscode": FIRST, "actie": "confirmed"}, "hoort de datum van de eerste gegevensuitwisseling"),
     ({"werkgeverscode": FIRST, "actie": "confirmed", "first_exchange": "15-13-2026"}, "eerste uitwisseling"),

@@ -1,5 +1,5 @@
-"""Purge: delete the documents of every confirmed or ended werkgever (they hold the Client Secret) that this computer wrote,
-through a journal, so that a purge cut off halfway (SIGKILL, a power cut) is finished by the next one.
+"""Purge: delete the documents of every confirmed or ended werkgever (they hold the Client Secret) that this
+computer wrote, through a journal, so that a purge cut off halfway (SIGKILL, a power cut) is finished by the next one.
 
 1. `announce`, one transaction: first finish what an earlier purge of this computer left in the journal; then
    choose the documents to delete, mark each `deleting` and write its `deleted` event (the event log says when
