@@ -343,6 +343,21 @@ def test_the_pages_opnieuw_aangemeld_submits_a_confirmed_werkgever_again(client:
     (found,) = [e for e in status_of(None).employers if e.werkgeverscode == SECOND]
     assert (found.state, found.submitted_on, found.confirmed_on, found.confirmed_earlier) == (
         "submitted", date.today(), date.today(), True)
+    assert run_cli("mark", "note", SECOND, "--note", "kenmerk a.s.r. B-12").exit_code == 0
+    page = client.get(f"{BASE}/register").text
+    row = page.split(f'data-werkgeverscode="{SECOND}"', 1)[1].split("</tr>", 1)[0]
+    assert f"eerder bevestigd op</small> {date.today():%d-%m-%Y}" in row
+    assert "<small data-note>Notitie: kenmerk a.s.r. B-12</small>" in row
+
+
+def test_the_register_page_says_what_changed_since_the_submission(client: FlaskClient,
+                                                                 make_workbook: WorkbookBuilder) -> None:
+    upload(client, make_workbook([valid_row(dertiende_maand="Ja")], name="a.xlsx"))
+    assert mark(client, "1001", "submitted").status_code == 303
+    upload(client, make_workbook([valid_row(dertiende_maand="Nee")], name="b.xlsx"))
+    page = html.unescape(client.get(f"{BASE}/register").text)
+    assert 'data-werkgeverscode="1001" data-state="changed"' in page
+    assert "<small data-changed-fields>Gewijzigd: 13e maand: Ja → Nee</small>" in page
 
 
 def test_a_first_exchange_before_todays_confirmation_is_refused_on_the_page(client: FlaskClient) -> None:

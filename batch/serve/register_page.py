@@ -20,7 +20,7 @@ blueprint = Blueprint("register", __name__)
 @blueprint.get("/register")
 def register_page() -> BaseResponse:
     """Every werkgever, or those in one state (`status`); `te_lang`: only the submitted ones waiting too long."""
-    from batch.register import Listing
+    from batch.register import Listing, describe_changes
 
     state = request.args.get("status")
     chosen = state if state in REGISTER_STATES else None
@@ -30,7 +30,8 @@ def register_page() -> BaseResponse:
     return render("pagina_register.html", register=status, staten=REGISTER_STATES, gekozen=chosen,
                   getoond=status.shown(listing), lijst=listing, te_lang=status.waiting_too_long(listing),
                   vandaag=listing.today, gemarkeerd=request.args.get("gemarkeerd"), actie=request.args.get("actie"),
-                  opgeruimd=request.args.get("opgeruimd"), bijgewerkt=request.args.get("bijgewerkt"))
+                  opgeruimd=request.args.get("opgeruimd"), bijgewerkt=request.args.get("bijgewerkt"),
+                  wijzigingen=describe_changes)
 
 
 @blueprint.post("/markeer")
