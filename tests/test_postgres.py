@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import WorkbookBuilder, numbered_rows, run_cli, valid_row, write_workbook
+from conftest import EXCHANGE, WorkbookBuilder, numbered_rows, run_cli, valid_row, write_workbook
 from pgserver import Server
 from register_backends import PostgresBackend
 
@@ -216,7 +216,7 @@ def test_the_password_is_never_printed_written_or_kept(postgres_server: Server, 
     runs = [run_cli(*args, "--register", url) for args in (
         ("process", make_workbook(numbered_rows(3)), "-o", out), ("status",), ("status", "--json"),
         ("status", "--xlsx", tmp_path / "register.xlsx"), ("mark", "submitted", "1001"),
-        ("mark", "confirmed", "1002", "--first-exchange", "2026-12-15"), ("purge", "--dry-run"), ("purge",),
+        ("mark", "confirmed", "1002", "--first-exchange", EXCHANGE), ("purge", "--dry-run"), ("purge",),
         ("forget", "1003"), ("mark", "submitted", "9999"))]
     runs.append(run_cli("status", "--register", postgres_server.url(f"{database}_bestaat_niet")))
     assert [r.exit_code for r in runs] == [0] * 9 + [2, 2]

@@ -139,45 +139,6 @@ def test_a_new_submission_must_follow_the_earlier_confirmation(three: Path, back
     assert f"aangemeld op {dutch(ago(12))} ligt vóór de (eerdere) bevestiging op {dutch(ago(10))}" in said
 
 
-def test_the_register_workbook_shows_an_earlier_confirmation_and_reads_it_back_unchanged(
-        three: Path, tmp_path: Path) -> None:
-    ok("mark", "confirmed", "1001", "--on", ago(10).isoformat(), "--first-exchange", ago(5).isoformat())
-    ok("mark", "submitted", "1001", "--opnieuw", "--on", ago(2).isoformat())
-    book = tmp_path / "register.xlsx"
-    assert run_cli("status", "--xlsx", book).exit_code == 0
-    sheet = openpyxl.load_workbook(book)["Register"]
-    headers = [c.value for c in sheet[1]]
-    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "1001")
-    assert row[headers.index("Bevestigd op")] == f"eerder bevestigd op {dutch(ago(10))}"
-    result = run_cli("mark", "--from", book)
-    assert result.exit_code == 0 and "Geen nieuwe of gewijzigde datums" in result.stderr, result.output
-    # a new confirmation typed over it is read as one
-    wb = openpyxl.load_workbook(book)
-    rows = {str(wb["Register"].cell(r, 1).value): r for r in range(2, wb["Register"].max_row + 1)}
-    wb["Register"].cell(rows["1001"], headers.index("Bevestigd op") + 1).value = ago(1)
-    wb["Register"].cell(rows["1001"], headers.index("Eerste uitwisseling") + 1).value = TODAY
-    wb.save(book)
-    assert run_cli("mark", "--from", book).exit_code == 0
-    found = employer("1001")
-    assert (found["state"], found["confirmed_on"], found["confirmed_earlier"]) == (
-        "confirmed", ago(1).isoformat(), False)
-
-
-def test_mark_from_refuses_a_new_submission_of_a_confirmed_row_naming_the_option(three: Path, tmp_path: Path,
-                                                                               backend: Backend) -> None:
-    ok("mark", "confirmed", "1002", "--on", ago(10).isoformat(), "--first-exchange", ago(5).isoformat())
-    book = tmp_path / "register.xlsx"
-    assert run_cli("status", "--xlsx", book).exit_code == 0
-    wb = openpyxl.load_workbook(book)
-    sheet = wb["Register"]
-    rows = {str(sheet.cell(r, 1).value): r for r in range(2, sheet.max_row + 1)}
-    sheet[f"E{rows['1002']}"].value = ago(1)
-    wb.save(book)
-    said = refused(backend, "mark", "--from", book)
-    assert f"Register!E{rows['1002']} (Aangemeld op van 1002): 1002 is al bevestigd" in said
-    assert "'asr-batch mark submitted 1002 --opnieuw'" in said
-
-
 # --- what changed ----------------------------------------------------------------------------------------
 
 
@@ -307,30 +268,6 @@ def test_mark_usage_errors_are_exit_2(three: Path, backend: Backend, args: tuple
     result = run_cli(*args)
     assert result.exit_code == 2 and said in result.stderr and "Traceback" not in result.output, result.output
     assert backend.snapshot() == before
-
-
-def test_a_register_workbook_takes_gekoppeld_op_in_order(three: Path, tmp_path: Path, backend: Backend) -> None:
-    ok("mark", "submitted", "1002", "--on", ago(5).isoformat())
-    book = tmp_path / "register.xlsx"
-    assert run_cli("status", "--xlsx", book).exit_code == 0
-    wb = openpyxl.load_workbook(book)
-    sheet = wb["Register"]
-    rows = {str(sheet.cell(r, 1).value): r for r in range(2, sheet.max_row + 1)}
-    sheet[f"L{rows['1001']}"].value = ago(2)
-    sheet[f"L{rows['1002']}"].value = ago(7)
-    wb.save(book)
-    result = run_cli("mark", "--from", book)
-    assert result.exit_code == 0, result.output
-    assert f"1001  gekoppeld op {dutch(ago(2))}" in result.stderr
-    assert (employer("1001")["linked_on"], employer("1002")["linked_on"]) == (ago(2).isoformat(), ago(7).isoformat())
-    assert run_cli("status", "--xlsx", book, "--force").exit_code == 0
-    wb = openpyxl.load_workbook(book)
-    wb["Register"][f"L{rows['1002']}"].value = ago(4)
-    wb["Register"][f"E{rows['1002']}"].value = ago(6)
-    wb.save(book)
-    said = refused(backend, "mark", "--from", book)
-    assert f"Register!L{rows['1002']} (Gekoppeld op van 1002): gekoppeld op {dutch(ago(4))} ligt na de aanmelding " \
-           f"op {dutch(ago(6))}" in said
 
 
 # --- one werkgever through every state and back --------------------------------------------------------------

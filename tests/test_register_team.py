@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import WorkbookBuilder, numbered_rows, run_cli
+from conftest import EXCHANGE, WorkbookBuilder, numbered_rows, run_cli
 from pgserver import CLERK
 from register_backends import Backend, PostgresBackend
 
@@ -96,7 +96,7 @@ def test_two_computers_writing_to_one_path_each_purge_their_own(make_workbook: W
     assert anna == bert  # the same paths: two documents each, one on each computer
     assert backend.rows("select count(*), count(distinct path), count(distinct computer) from documents") == [(6, 3, 2)]
     assert sorted(backend.rows("select distinct computer_name from documents")) == [("PC-ANNA",), ("PC-BERT",)]
-    assert run_cli("mark", "confirmed", "1001", "1002", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "1002", "--first-exchange", EXCHANGE).exit_code == 0
 
     # Bert's computer: his own documents, and Anna's named as hers
     assert documents()["1001"] == (bert["1001"], [{"path": anna["1001"][0], "computer": "PC-ANNA"}])
@@ -192,7 +192,7 @@ def test_a_purge_killed_halfway_is_finished_by_the_next(make_workbook: WorkbookB
                                                         backend: Backend, script: str) -> None:
     out = tmp_path / "uit"
     assert run_cli("process", make_workbook(numbered_rows(4)), "-o", out, "--format", "html").exit_code == 0
-    assert run_cli("mark", "confirmed", "1001", "1002", "1003", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "1002", "1003", "--first-exchange", EXCHANGE).exit_code == 0
     killed_purge(script)
     # status never lists a file that is gone, nor forgets one that is there
     assert listed() == on_disk(out)
@@ -219,7 +219,7 @@ def test_a_document_written_again_after_a_killed_purge_is_taken_off_the_journal(
                                                                                 backend: Backend) -> None:
     out, workbook = tmp_path / "uit", make_workbook(numbered_rows(2))
     assert run_cli("process", workbook, "-o", out, "--format", "html").exit_code == 0
-    assert run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE).exit_code == 0
     killed_purge(KILL_AFTER_JOURNAL)
     assert run_cli("mark", "submitted", "1001", "--opnieuw").exit_code == 0  # a.s.r. needs it again
     assert run_cli("process", workbook, "-o", out, "--format", "html").exit_code == 0
@@ -234,7 +234,7 @@ def test_a_file_purge_cannot_delete_is_taken_off_the_journal_with_an_event(make_
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "uit"
     assert run_cli("process", make_workbook(numbered_rows(1)), "-o", out, "--format", "html").exit_code == 0
-    assert run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE).exit_code == 0
     real = Path.unlink
 
     def unlink(self: Path, missing_ok: bool = False) -> None:

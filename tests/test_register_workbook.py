@@ -27,7 +27,8 @@ TODAY = date.today()
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "werkgevers.xlsx"  # ten valid werkgevers
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SUBMITTED, CONFIRMED, FIRST_EXCHANGE = "Aangemeld op", "Bevestigd op", "Eerste uitwisseling"
-LETTER = {"Werkgeverscode": "A", SUBMITTED: "E", CONFIRMED: "H", FIRST_EXCHANGE: "I"}
+LINKED = "Gekoppeld op"  # format 2 (issue 25)
+LETTER = {"Werkgeverscode": "A", SUBMITTED: "E", CONFIRMED: "H", FIRST_EXCHANGE: "I", LINKED: "L"}
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -542,3 +543,47 @@ def test_status_xlsx_with_json_prints_the_same_register(four: Path, tmp_path: Pa
     assert result.exit_code == 0
     assert json.loads(result.stdout)["counts"]["total"] == 4
     assert io.BytesIO((tmp_path / "twee.xlsx").read_bytes()).getvalue()[:2] == b"PK"
+
+
+# --- issue 25: an earlier confirmation, submitting again, Gekoppeld op ----------------------------------------
+
+
+def refused(backend: Backend, path: Path) -> str:
+    before = backend.snapshot()
+    result = mark_from(path)
+    assert result.exit_code == 2 and "Er is niets gewijzigd" in result.stderr, result.output  # type: ignore[attr-defined]
+    assert backend.snapshot() == before
+    return result.stderr  # type: ignore[attr-defined,no-any-return]
+
+
+def test_an_earlier_confirmation_is_shown_as_such_and_read_back_unchanged(four: Path, tmp_path: Path) -> None:
+    assert run_cli("mark", "submitted", "1004", "--opnieuw", "--on", ago(2).isoformat()).exit_code == 0
+    book = export(tmp_path, "--force")
+    sheet = openpyxl.load_workbook(book)["Register"]
+    assert sheet[cell_of(book, "1004", CONFIRMED).split("!")[1]].value == f"eerder bevestigd op {dutch(ago(20))}"
+    result = mark_from(book)
+    assert result.exit_code == 0 and "Geen nieuwe of gewijzigde datums" in result.stderr  # type: ignore[attr-defined]
+    typed_over = fill(book, {"1004": {CONFIRMED: ago(1), FIRST_EXCHANGE: TODAY}})  # a new confirmation
+    assert mark_from(typed_over).exit_code == 0  # type: ignore[attr-defined]
+    assert (employers()["1004"]["state"], employers()["1004"]["confirmed_on"],
+            employers()["1004"]["confirmed_earlier"]) == ("confirmed", ago(1).isoformat(), False)
+
+
+def test_a_new_aangemeld_op_of_a_confirmed_row_names_the_option(four: Path, backend: Backend) -> None:
+    said = refused(backend, fill(four, {"1004": {SUBMITTED: ago(1)}}))
+    assert f"{cell_of(four, '1004', SUBMITTED)} (Aangemeld op van 1004): 1004 is al bevestigd (op {dutch(ago(20))})" \
+        in said and "'asr-batch mark submitted 1004 --opnieuw'" in said
+
+
+def test_gekoppeld_op_is_read_back_in_order(four: Path, tmp_path: Path, backend: Backend) -> None:
+    result = mark_from(fill(four, {"1001": {LINKED: ago(2)}, "1003": {LINKED: ago(45)}}))
+    assert result.exit_code == 0 and f"1001  gekoppeld op {dutch(ago(2))}" in result.stderr  # type: ignore[attr-defined]
+    assert (employers()["1001"]["linked_on"], employers()["1003"]["linked_on"]) == (ago(2).isoformat(),
+                                                                                    ago(45).isoformat())
+    book = export(tmp_path, "--force")
+    said = refused(backend, fill(book, {"1003": {LINKED: ago(39)}}))
+    assert f"{cell_of(book, '1003', LINKED)} (Gekoppeld op van 1003): gekoppeld op {dutch(ago(39))} ligt na de " \
+           f"aanmelding op {dutch(ago(40))}" in said
+    said = refused(backend, fill(book, {"1002": {LINKED: ago(3), SUBMITTED: ago(4)}}))
+    assert f"{cell_of(book, '1002', LINKED)} (Gekoppeld op van 1002): gekoppeld op {dutch(ago(3))} ligt na" in said
+

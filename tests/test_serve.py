@@ -21,7 +21,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 from browser import start_server, stop
-from conftest import ALL_SECRETS, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row, workbook_full_of_secrets
+from conftest import (
+    ALL_SECRETS,
+    EXCHANGE,
+    FIRST_EXCHANGE,
+    SECRET,
+    WorkbookBuilder,
+    numbered_rows,
+    run_cli,
+    valid_row,
+    workbook_full_of_secrets,
+)
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -307,11 +317,11 @@ def test_the_register_page_lists_every_werkgever_by_state_with_its_buttons(clien
     assert page.count('data-action="confirmed"') == len(codes)
     assert page.count('name="first_exchange"') == len(codes)
     # every transition the register allows has its button, on every row (a confirmed date can be corrected)
-    mark(client, codes[1], "confirmed", first_exchange="2026-12-15")
+    mark(client, codes[1], "confirmed", first_exchange=EXCHANGE)
     row = re.search(rf'data-werkgeverscode="{codes[1]}" data-state="confirmed">(.*?)</tr>',
                     client.get(f"{BASE}/register").text, re.S)
     assert row and 'data-action="submitted"' in row.group(1) and 'data-action="confirmed"' in row.group(1)
-    assert 'value="2026-12-15"' in row.group(1)
+    assert f'value="{EXCHANGE}"' in row.group(1)
 
     assert mark(client, codes[0], "submitted").status_code == 303
     filtered = client.get(f"{BASE}/register?status=submitted").text
@@ -324,11 +334,11 @@ def test_marking_from_the_page_uses_the_registers_own_rules(client: FlaskClient)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/register?gemarkeerd={FIRST}&actie=submitted"
     assert f"{FIRST}: aangemeld op" in client.get(BASE + response.headers["Location"]).text
-    response = mark(client, SECOND, "confirmed", first_exchange="2026-12-15")
+    response = mark(client, SECOND, "confirmed", first_exchange=EXCHANGE)
     assert response.status_code == 303
     employers = {e.werkgeverscode: e for e in status_of(None).employers}
     assert employers[FIRST].state == "submitted" and employers[FIRST].submitted_on == date.today()
-    assert employers[SECOND].state == "confirmed" and employers[SECOND].first_exchange == date(2026, 12, 15)
+    assert employers[SECOND].state == "confirmed" and employers[SECOND].first_exchange == FIRST_EXCHANGE
     assert employers[SECOND].submitted_on == date.today()  # confirmed without a submission: the same day
 
 
@@ -455,7 +465,7 @@ def test_purge_from_the_register_page_shows_first_then_deletes_the_documents_of_
     documents = re.findall(rf'href="/uitvoer/(aanmeldingen/{FIRST}-[^"]+)"', page)
     assert len(documents) == 2
     assert 'href="/opruimen"' not in client.get(f"{BASE}/register").text  # nothing confirmed yet
-    mark(client, FIRST, "confirmed", first_exchange="15-12-2026")
+    mark(client, FIRST, "confirmed", first_exchange=f"{FIRST_EXCHANGE:%d-%m-%Y}")
     assert 'href="/opruimen"' in client.get(f"{BASE}/register").text
 
     preview = client.get(f"{BASE}/opruimen")
@@ -683,7 +693,7 @@ def test_serve_refuses_an_unusable_register_before_serving(tmp_path: Path) -> No
 def test_status_json_matches_what_the_page_marked(client: FlaskClient) -> None:
     upload(client, SAMPLES / "werkgevers.xlsx")
     mark(client, FIRST, "submitted")
-    mark(client, SECOND, "confirmed", first_exchange="2026-12-15")
+    mark(client, SECOND, "confirmed", first_exchange=EXCHANGE)
     report = json.loads(run_cli("status", "--json").stdout)
     assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0,
                                 "queried": 0, "ended": 0}
@@ -749,7 +759,7 @@ def test_the_page_works_the_same_on_a_shared_register(backend: object, client: F
     """The page calls the register's own functions, so it runs on SQLite and PostgreSQL alike."""
     assert upload(client, SAMPLE).status_code == 303
     assert mark(client, FIRST, "submitted").status_code == 303
-    assert mark(client, SECOND, "confirmed", first_exchange="2026-12-15").status_code == 303
+    assert mark(client, SECOND, "confirmed", first_exchange=EXCHANGE).status_code == 303
     page = client.get(f"{BASE}/register").text
     assert f'data-werkgeverscode="{FIRST}" data-state="submitted"' in page
     assert f'data-werkgeverscode="{SECOND}" data-state="confirmed"' in page

@@ -69,7 +69,7 @@ class Mark:
         state, submitted, confirmed = known["state"], known["submitted_on"], known["confirmed_on"]
         linked = known.get("linked_on")
         if self.kind == "linked":
-            if submitted is not None and self.on > submitted and state not in ("new", "ended"):
+            if submitted is not None and self.on > submitted:
                 return (f"gekoppeld op {_day(self.on)} ligt na de aanmelding op {_day(submitted)}; stap 1 gaat "
                         "vóór stap 2.", "Geef met --on de dag waarop de werkgever in Exact werd gekoppeld.")
         elif self.kind == "submitted":
