@@ -17,7 +17,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import WorkbookBuilder, numbered_rows, run_cli, valid_row
+from conftest import WorkbookBuilder, ago, dutch, numbered_rows, run_cli, valid_row
 from pgserver import CLERK
 from register_backends import Backend, PostgresBackend
 
@@ -27,14 +27,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TODAY = date.today()
 
 pytestmark = pytest.mark.usefixtures("backend")
-
-
-def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
-
-
-def dutch(day: date) -> str:
-    return f"{day:%d-%m-%Y}"
 
 
 def status_json(*args: object) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import OFFICE_CLIENT_ID, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row
+from conftest import OFFICE_CLIENT_ID, SECRET, WorkbookBuilder, ago, dutch, numbered_rows, run_cli, valid_row
 from register_backends import Backend
 
 from batch import register as registry
@@ -31,14 +31,6 @@ LINKED = "Gekoppeld op"  # format 2 (issue 25)
 LETTER = {"Werkgeverscode": "A", SUBMITTED: "E", CONFIRMED: "H", FIRST_EXCHANGE: "I", LINKED: "L"}
 
 pytestmark = pytest.mark.usefixtures("backend")
-
-
-def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
-
-
-def dutch(day: date) -> str:
-    return f"{day:%d-%m-%Y}"
 
 
 def status_json(*args: object) -> dict[str, object]:
