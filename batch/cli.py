@@ -16,7 +16,7 @@ import click
 from batch import __version__, collector
 from batch.errors import UnusableInput
 from batch.guard import Context, guarded, run_group
-from batch.options import parse_formats, parse_state, quiet_option, register_option, strict_option
+from batch.options import parse_formats, parse_mark, parse_state, quiet_option, register_option, strict_option
 from batch.redact import redact
 
 
@@ -129,7 +129,8 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
 @click.option("--json", "as_json", is_flag=True, help="Druk het register af als JSON.")
 @click.option("--state", default=None, callback=parse_state, metavar="STATUS",
               help="Toon alleen werkgevers met deze status: new (nieuw), submitted (aangemeld), confirmed "
-                   "(bevestigd) of changed (gewijzigd). De tellingen blijven over het hele register.")
+                   "(bevestigd), changed (gewijzigd), queried (navragen) of ended (beeindigd). De tellingen blijven "
+                   "over het hele register.")
 @click.option("--xlsx", "xlsx", type=click.Path(path_type=Path), default=None,
               help="Schrijf dezelfde tabel ook als werkmap, waarin u de datums van aanmelden en bevestigen invult; "
                    "lees die terug met 'asr-batch mark --from'.")
@@ -141,7 +142,7 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
 @guarded
 def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, waiting_over: int | None,
            register: str | None) -> int:
-    """Toon waar elke werkgever staat: nieuw, aangemeld (stap 2), bevestigd (stap 3) of gewijzigd.
+    """Toon waar elke werkgever staat: nieuw, aangemeld (stap 2), bevestigd (stap 3), gewijzigd, navragen of beëindigd.
 
     Voorbeeld: asr-batch status --state submitted --waiting-over 30
     """
@@ -169,34 +170,46 @@ def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, wai
 
 
 @main.command()
-@click.argument("state", type=click.Choice(["submitted", "confirmed"]), required=False)
+@click.argument("state", required=False, callback=parse_mark, metavar="STATUS")
 @click.argument("codes", nargs=-1)
 @click.option("--on", "on", default=None, metavar="DATUM",
-              help="Datum van aanmelden of bevestiging (standaard vandaag).")
+              help="Datum waarop het gebeurde: gekoppeld, aangemeld, bevestigd, navraag, beëindigd (standaard "
+                   "vandaag).")
 @click.option("--first-exchange", default=None, metavar="DATUM",
               help="Bij confirmed: de datum van de eerste gegevensuitwisseling (verplicht).")
+@click.option("--note", default=None, metavar="TEKST",
+              help="Een notitie bij de werkgever (kenmerk van a.s.r., wie u sprak); vervangt de vorige, \"\" wist "
+                   "hem. Verplicht bij queried.")
+@click.option("--opnieuw", "--again", "again", is_flag=True,
+              help="Bij submitted: meld een bevestigde (of beëindigde) werkgever bewust opnieuw aan.")
 @click.option("--from", "from_file", type=click.Path(path_type=Path), default=None, metavar="WERKMAP",
               help="Lees de datums terug uit een werkmap van 'asr-batch status --xlsx' en leg ze vast. Alles of niets.")
 @click.option("--dry-run", is_flag=True, help="Bij --from: toon alleen wat er zou veranderen.")
 @register_option
 @guarded
-def mark(state: str | None, codes: tuple[str, ...], on: str | None, first_exchange: str | None,
-         from_file: Path | None, dry_run: bool, register: str | None) -> int:
-    """Leg vast dat werkgevers zijn aangemeld (submitted) of door a.s.r. bevestigd (confirmed). Alles of niets.
+def mark(state: str | None, codes: tuple[str, ...], on: str | None, first_exchange: str | None, note: str | None,
+         again: bool, from_file: Path | None, dry_run: bool, register: str | None) -> int:
+    """Leg vast wat er met werkgevers is gebeurd. Alles of niets.
 
+    \b
+    STATUS: linked (gekoppeld, stap 1 in Exact), submitted (aangemeld, stap 2), confirmed (bevestigd, stap 3),
+    queried (navragen: a.s.r. kwam terug), ended (beeindigd), note (notitie: alleen de notitie).
     Of lees de datums terug uit de werkmap van 'asr-batch status --xlsx', waarin u ze hebt ingevuld.
 
     \b
     Voorbeeld: asr-batch mark confirmed 1001 1002 --first-exchange 15-12-2026
+               asr-batch mark navragen 1003 --note "a.s.r. mist het loonheffingennummer"
+               asr-batch mark submitted 1004 --opnieuw
                asr-batch mark --from register.xlsx --dry-run
     """
     import datetime
 
     from batch.options import check_mark_usage
-    from batch.register import existing, parse_date
+    from batch.register import Mark, existing, parse_date
     from batch.status_report import marked_line
 
-    check_mark_usage(state, codes, on=on, first_exchange=first_exchange, from_file=from_file, dry_run=dry_run)
+    check_mark_usage(state, codes, on=on, first_exchange=first_exchange, from_file=from_file, dry_run=dry_run,
+                     note=note, again=again)
     if from_file is not None:
         from batch.register_workbook import mark_from, mark_from_lines
 
@@ -205,12 +218,10 @@ def mark(state: str | None, codes: tuple[str, ...], on: str | None, first_exchan
             click.echo(line, err=True)
         return result.exit_code
     day = parse_date(on, "--on") if on else datetime.date.today()
+    exchange = parse_date(first_exchange, "--first-exchange") if first_exchange else None
     with existing(register) as opened:
-        if first_exchange:
-            done = opened.mark_confirmed(codes, day, parse_date(first_exchange, "--first-exchange"))
-        else:
-            done = opened.mark_submitted(codes, day)
-    click.echo(marked_line(state or "submitted", day, done), err=True)
+        done = opened.mark(Mark(state or "submitted", day, exchange, note=note, again=again), codes)
+    click.echo(marked_line(state or "submitted", day, done, again=again), err=True)
     return 0
 
 

@@ -13,7 +13,7 @@ Status = Literal["valid", "invalid", "skipped"]
 STATUS_NL: dict[str, str] = {"valid": "geldig", "invalid": "ongeldig", "skipped": "overgeslagen"}
 # A werkgever's state in the register (batch/register/): JSON code and Dutch label.
 REGISTER_STATES: dict[str, str] = {"new": "nieuw", "submitted": "aangemeld", "confirmed": "bevestigd",
-                                   "changed": "gewijzigd"}
+                                   "changed": "gewijzigd", "queried": "navragen", "ended": "beëindigd"}
 MEDIA = ("html", "pdf")  # the document formats, in the order a row lists its documents
 
 

@@ -37,6 +37,7 @@ def parse_state(ctx: click.Context, param: click.Parameter, value: str | None) -
     if value is None:
         return None
     by_label = {label: code for code, label in REGISTER_STATES.items()}
+    by_label["beeindigd"] = "ended"  # as typed without the diaeresis
     chosen = value.strip().lower()
     if chosen in REGISTER_STATES or chosen in by_label:
         return by_label.get(chosen, chosen)
@@ -44,13 +45,26 @@ def parse_state(ctx: click.Context, param: click.Parameter, value: str | None) -
     raise click.BadParameter(f"kies {choices}, niet '{value}'.")
 
 
+def parse_mark(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """What `mark` records, by its code or its Dutch name (steps.KINDS, steps.DUTCH)."""
+    from batch.register.steps import kind_of
+
+    if value is None:
+        return None
+    chosen = kind_of(value)
+    if chosen is None:
+        raise click.BadParameter(f"kies submitted (aangemeld), confirmed (bevestigd), linked (gekoppeld), queried "
+                                 f"(navragen), ended (beeindigd) of note (notitie), niet '{value}'.")
+    return chosen
+
+
 def check_mark_usage(state: str | None, codes: tuple[str, ...], *, on: str | None, first_exchange: str | None,
-                     from_file: Path | None, dry_run: bool) -> None:
+                     from_file: Path | None, dry_run: bool, note: str | None = None, again: bool = False) -> None:
     """`mark` takes a state and codes, or a workbook (--from), never both: a usage error says so (exit 2)."""
     if from_file is not None:
-        if state or codes or on or first_exchange:
+        if state or codes or on or first_exchange or note is not None or again:
             raise UnusableInput("'mark --from' leest de datums uit de werkmap en gaat niet samen met een status, "
-                                "werkgeverscodes, --on of --first-exchange.",
+                                "werkgeverscodes, --on, --first-exchange, --note of --opnieuw.",
                                 "Gebruik 'asr-batch mark --from register.xlsx', of 'asr-batch mark submitted 1001' "
                                 "zonder --from.")
         return
@@ -68,6 +82,15 @@ def check_mark_usage(state: str | None, codes: tuple[str, ...], *, on: str | Non
     if state == "confirmed" and not first_exchange:
         raise UnusableInput("Bij 'mark confirmed' hoort de datum van de eerste gegevensuitwisseling.",
                             "Voeg --first-exchange DATUM toe, bijvoorbeeld --first-exchange 15-12-2026.")
-    if state == "submitted" and first_exchange:
-        raise UnusableInput("--first-exchange hoort bij 'mark confirmed', niet bij 'mark submitted'.",
+    if state != "confirmed" and first_exchange:
+        raise UnusableInput(f"--first-exchange hoort bij 'mark confirmed', niet bij 'mark {state}'.",
                             "Laat --first-exchange weg, of gebruik 'mark confirmed'.")
+    if state != "submitted" and again:
+        raise UnusableInput(f"--opnieuw hoort bij 'mark submitted' (opnieuw aanmelden), niet bij 'mark {state}'.",
+                            "Laat --opnieuw weg, of gebruik 'mark submitted CODE --opnieuw'.")
+    if state in ("queried", "note") and not (note or "").strip():
+        raise UnusableInput(f"Bij 'mark {state}' hoort een notitie: wat a.s.r. vroeg of weigerde, hun kenmerk, wie u "
+                            "sprak.", f"Voeg --note toe, bijvoorbeeld: asr-batch mark {state} {codes[0]} --note "
+                            "\"a.s.r. vraagt het loonheffingennummer, kenmerk 12345\".")
+    if state == "note" and on:
+        raise UnusableInput("Een notitie heeft geen datum: --on hoort niet bij 'mark note'.", "Laat --on weg.")

@@ -5,14 +5,26 @@ from __future__ import annotations
 
 from datetime import date
 
-from batch.register import STATES, UNKNOWN_COMPUTER, Employer, Listing, Purged, Status
+from batch.register import STATES, UNKNOWN_COMPUTER, Employer, Listing, Purged, Status, describe_changes
+from batch.register.steps import DONE
 
-COLUMNS = ("Werkgeverscode", "Naam werkgever", "Status", "Laatst gezien", "Aangemeld op", "Dagen wachten",
-           "Bevestigd op", "Eerste uitwisseling")
+COLUMNS = ("Werkgeverscode", "Naam werkgever", "Status", "Laatst gezien", "Gekoppeld op", "Aangemeld op",
+           "Dagen wachten", "Bevestigd op", "Eerste uitwisseling")
 
 
 def _day(value: date | None) -> str:
     return value.strftime("%d-%m-%Y") if value else ""
+
+
+def confirmed_text(employer: Employer) -> str:
+    """Bevestigd op: the date, or, submitted again since, that the confirmation is an earlier one."""
+    day = _day(employer.confirmed_on)
+    return f"eerder bevestigd op {day}" if employer.confirmed_earlier else day
+
+
+def changes_text(employer: Employer) -> str:
+    """What changed since the submission, in Dutch ("onbekend" for one recorded before schema 3)."""
+    return describe_changes(employer.changed_fields, employer.changed_values)
 
 
 def cells(employer: Employer, listing: Listing) -> list[str]:
@@ -20,14 +32,28 @@ def cells(employer: Employer, listing: Listing) -> list[str]:
     waiting = employer.days_waiting(listing.today)
     flag = " (te lang)" if employer.waiting_too_long(listing.today, listing.waiting_over) else ""
     return [employer.werkgeverscode, employer.naam or "", STATES[employer.state], _day(employer.last_seen),
-            _day(employer.submitted_on), "" if waiting is None else f"{waiting}{flag}", _day(employer.confirmed_on),
-            _day(employer.first_exchange)]
+            _day(employer.linked_on), _day(employer.submitted_on), "" if waiting is None else f"{waiting}{flag}",
+            confirmed_text(employer), _day(employer.first_exchange)]
+
+
+def detail_lines(shown: list[Employer]) -> list[str]:
+    """Under the table, per werkgever: what changed since the submission, and its note."""
+    lines = []
+    for employer in shown:
+        changed = changes_text(employer)
+        if changed:
+            lines.append(f"{employer.werkgeverscode}  gewijzigd sinds de aanmelding: {changed}")
+        if employer.note:
+            lines.append(f"{employer.werkgeverscode}  notitie: {employer.note}")
+    return ["", *lines] if lines else []
 
 
 def counts_line(status: Status, listing: Listing | None = None) -> str:
     """The counts over the whole register; with a listing, how many submitted werkgevers wait too long."""
     counts = status.counts
-    parts = ", ".join(f"{counts[state]} {label}" for state, label in STATES.items())
+    # navragen and beëindigd only where there are any: an office that never uses them is not told 0 twice
+    parts = ", ".join(f"{counts[state]} {label}" for state, label in STATES.items()
+                      if counts[state] or state not in ("queried", "ended"))
     line = f"{counts['total']} werkgever{'' if counts['total'] == 1 else 's'} in het register: {parts}"
     waiting = status.waiting_too_long(listing) if listing is not None else 0
     if listing is not None and waiting:
@@ -51,7 +77,7 @@ def format_status(status: Status, listing: Listing) -> str:
     lines.append("")
     for row in table:
         lines.append("  ".join(text[:width].ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines + elsewhere_lines(shown))
+    return "\n".join(lines + detail_lines(shown) + elsewhere_lines(shown))
 
 
 def elsewhere_lines(shown: list[Employer]) -> list[str]:
@@ -67,9 +93,11 @@ def elsewhere_lines(shown: list[Employer]) -> list[str]:
     return ["", f"Documenten die niet op deze computer staan: {where} ('asr-batch status --json' noemt ze)."]
 
 
-def marked_line(state: str, day: date, done: list[str]) -> str:
+def marked_line(kind: str, day: date, done: list[str], *, again: bool = False) -> str:
     """What `asr-batch mark` says it recorded."""
-    return f"{len(done)} werkgever(s) {STATES[state]} op {day:%d-%m-%Y}: {', '.join(done)}"
+    what = {"note": "notitie vastgelegd", "queried": f"op navragen gezet (a.s.r. kwam terug op {day:%d-%m-%Y})"}
+    text = what.get(kind, f"{'opnieuw ' if again else ''}{DONE[kind]} op {day:%d-%m-%Y}")
+    return f"{len(done)} werkgever(s) {text}: {', '.join(done)}"
 
 
 def forgotten_lines(done: list[str], left: list[str]) -> str:

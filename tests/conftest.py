@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -102,6 +103,21 @@ def backend(request: pytest.FixtureRequest, private_register: Path, monkeypatch:
     monkeypatch.setenv("ASR_BATCH_REGISTER", chosen.setting)
     return chosen
 
+
+def ago(days: int) -> date:
+    """A day `days` before today: the register's dates are relative to the day the tests run."""
+    return date.today() - timedelta(days=days)
+
+
+def dutch(day: date) -> str:
+    """A date as the Dutch messages and tables show it."""
+    return f"{day:%d-%m-%Y}"
+
+
+# A first exchange date for a confirmation made today: after it, as the register's dates must be, whatever the
+# day the tests run (a fixed date would fall before today's confirmation once that day has passed).
+FIRST_EXCHANGE = date.today() + timedelta(days=8)
+EXCHANGE = FIRST_EXCHANGE.isoformat()
 
 # Distinctive, so a test can grep every output for it.
 SECRET = "S3cret-Do-Not-Print-7781"

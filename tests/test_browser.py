@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from browser import REQUIRE, chromium, missing, served
-from conftest import run_cli
+from conftest import EXCHANGE, run_cli
 
 from batch.pipeline import check
 
@@ -117,16 +117,17 @@ def test_a_clerk_goes_from_workbook_to_ten_submitted_and_one_confirmed(page: Any
     page.locator(f'[data-werkgeverscode="{last}"] [data-action=submitted]').click()
     assert page.locator(f'[data-werkgeverscode="{last}"]').get_attribute("data-state") == "submitted"
     row = page.locator(f'[data-werkgeverscode="{confirmed}"]')
-    row.locator("input[name=first_exchange]").fill("2026-12-15")
+    row.locator("input[name=first_exchange]").fill(EXCHANGE)
     row.locator("[data-action=confirmed]").click()
     assert page.locator(f'[data-werkgeverscode="{confirmed}"]').get_attribute("data-state") == "confirmed"
 
     page.get_by_role("link", name="Werkbank", exact=True).click()
     assert page.locator("section[data-werkgeverscode]").count() == 0
     status = json.loads(run_cli("status", "--json").stdout)
-    assert status["counts"] == {"total": 10, "new": 0, "submitted": 9, "confirmed": 1, "changed": 0}
+    assert status["counts"] == {"total": 10, "new": 0, "submitted": 9, "confirmed": 1, "changed": 0,
+                                "queried": 0, "ended": 0}
     by_code = {e["werkgeverscode"]: e for e in status["employers"]}
-    assert by_code[confirmed]["first_exchange"] == "2026-12-15"
+    assert by_code[confirmed]["first_exchange"] == EXCHANGE
     assert all(by_code[c]["submitted_on"] for c in codes)
 
 

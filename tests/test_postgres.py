@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import WorkbookBuilder, numbered_rows, run_cli, valid_row, write_workbook
+from conftest import EXCHANGE, WorkbookBuilder, numbered_rows, run_cli, valid_row, write_workbook
 from pgserver import Server
 from register_backends import PostgresBackend
 
@@ -150,7 +150,8 @@ def test_pgpassword_and_pgpass_work_as_postgresql_users_expect(postgres_server: 
     result = run_cli("mark", "submitted", "1001", "--register", url)
     assert result.exit_code == 0, result.output
     data = json.loads(run_cli("status", "--json", "--register", url).stdout)
-    assert data["counts"] == {"total": 2, "new": 1, "submitted": 1, "confirmed": 0, "changed": 0}
+    assert data["counts"] == {"total": 2, "new": 1, "submitted": 1, "confirmed": 0, "changed": 0,
+                              "queried": 0, "ended": 0}
 
 
 def test_a_missing_database_says_to_create_it(postgres_server: Server, make_workbook: WorkbookBuilder,
@@ -215,7 +216,7 @@ def test_the_password_is_never_printed_written_or_kept(postgres_server: Server, 
     runs = [run_cli(*args, "--register", url) for args in (
         ("process", make_workbook(numbered_rows(3)), "-o", out), ("status",), ("status", "--json"),
         ("status", "--xlsx", tmp_path / "register.xlsx"), ("mark", "submitted", "1001"),
-        ("mark", "confirmed", "1002", "--first-exchange", "2026-12-15"), ("purge", "--dry-run"), ("purge",),
+        ("mark", "confirmed", "1002", "--first-exchange", EXCHANGE), ("purge", "--dry-run"), ("purge",),
         ("forget", "1003"), ("mark", "submitted", "9999"))]
     runs.append(run_cli("status", "--register", postgres_server.url(f"{database}_bestaat_niet")))
     assert [r.exit_code for r in runs] == [0] * 9 + [2, 2]

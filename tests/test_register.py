@@ -23,7 +23,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import DEFAULT_OFFICE, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row
+from conftest import DEFAULT_OFFICE, EXCHANGE, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row
 from register_backends import Backend
 
 from batch import register as registry
@@ -37,6 +37,7 @@ ROW_SECRET = "Eigen-Geheim-Register-9c8d7e"
 AS_INSTALLED = [sys.executable, "-c", "from batch.cli import run; run()"]
 
 pytestmark = pytest.mark.usefixtures("backend")
+NEXT = schema.SCHEMA_VERSION + 1  # a version after this one, to upgrade to
 
 
 def status_json(*args: object) -> dict[str, object]:
@@ -90,7 +91,8 @@ def test_location_is_option_then_environment_then_the_user_data_folder(tmp_path:
 def test_status_of_an_absent_register_is_empty_and_creates_nothing(backend: Backend) -> None:
     data = status_json()
     assert data == {"register": backend.shown, "employers": [],
-                    "counts": {"total": 0, "new": 0, "submitted": 0, "confirmed": 0, "changed": 0},
+                    "counts": {"total": 0, "new": 0, "submitted": 0, "confirmed": 0, "changed": 0,
+                               "queried": 0, "ended": 0},
                     "waiting_over": {"days": 30, "count": 0}}
     text = run_cli("status")
     assert text.exit_code == 0 and "Het register is leeg" in text.stdout
@@ -113,7 +115,8 @@ def test_process_records_valid_rows_as_new_with_their_documents(make_workbook: W
     assert result.exit_code == 1  # the invalid row
     data = status_json()
     assert [e["werkgeverscode"] for e in data["employers"]] == ["0087", "1001", "1002"]  # type: ignore[index]
-    assert data["counts"] == {"total": 3, "new": 3, "submitted": 0, "confirmed": 0, "changed": 0}
+    assert data["counts"] == {"total": 3, "new": 3, "submitted": 0, "confirmed": 0, "changed": 0,
+                              "queried": 0, "ended": 0}
     first = employer("0087")
     assert first["state"] == "new" and first["state_label"] == "nieuw" and first["naam"] == "Eendracht"
     assert first["first_seen"] == first["last_seen"] == TODAY.isoformat()
@@ -146,7 +149,7 @@ def test_only_pending_writes_documents_for_new_and_changed_only(make_workbook: W
     path = make_workbook(numbered_rows(4))
     process(path, tmp_path / "nov")
     assert run_cli("mark", "submitted", "1001", "1002", "1003").exit_code == 0
-    assert run_cli("mark", "confirmed", "1003", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1003", "--first-exchange", EXCHANGE).exit_code == 0
     changed = numbered_rows(4)
     changed[1]["verloning"] = "4-wekelijks"  # 1002 changed after its submission
     changed.append(valid_row(werkgeverscode="1005", naam="Nieuwkomer B.V."))
@@ -214,7 +217,7 @@ def test_confirming_without_submitting_counts_as_submitted_that_day(three: Path)
 def test_submitting_a_confirmed_werkgever_keeps_the_confirmation_dates(three: Path) -> None:
     run_cli("mark", "submitted", "1001", "--on", "2026-11-01")
     run_cli("mark", "confirmed", "1001", "--on", "2026-11-10", "--first-exchange", "2026-12-01")
-    run_cli("mark", "submitted", "1001", "--on", "2026-11-20")
+    run_cli("mark", "submitted", "1001", "--on", "2026-11-20", "--opnieuw")  # an explicit choice since issue 25
     found = employer("1001")
     assert (found["state"], found["submitted_on"], found["confirmed_on"], found["first_exchange"]) == (
         "submitted", "2026-11-20", "2026-11-10", "2026-12-01")
@@ -224,7 +227,7 @@ def test_a_confirmed_werkgever_whose_data_changes_back_is_confirmed_again(make_w
                                                                           tmp_path: Path) -> None:
     first = make_workbook(numbered_rows(1))
     process(first, tmp_path / "a")
-    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE)
     process(make_workbook(numbered_rows(1, dga="Ja", dga_naam="A. B", dga_medewerkersnummer="7"), name="b.xlsx"),
             tmp_path / "b")
     assert states() == {"1001": "changed"}
@@ -291,7 +294,8 @@ def test_every_change_is_in_the_event_log_with_who_and_when(three: Path, backend
 def test_status_counts_the_whole_register_and_filters_the_list(three: Path) -> None:
     run_cli("mark", "submitted", "1002", "--on", (TODAY - timedelta(days=9)).isoformat())
     data = status_json("--state", "submitted")
-    assert data["counts"] == {"total": 3, "new": 2, "submitted": 1, "confirmed": 0, "changed": 0}
+    assert data["counts"] == {"total": 3, "new": 2, "submitted": 1, "confirmed": 0, "changed": 0,
+                              "queried": 0, "ended": 0}
     assert [e["werkgeverscode"] for e in data["employers"]] == ["1002"]  # type: ignore[index]
     text = run_cli("status")
     assert text.exit_code == 0
@@ -327,7 +331,7 @@ def test_purge_deletes_the_documents_of_confirmed_werkgevers_only(make_workbook:
                                                                    tmp_path: Path) -> None:
     out = tmp_path / "uit"
     run_cli("process", make_workbook(numbered_rows(3)), "-o", out)  # HTML and PDF
-    run_cli("mark", "confirmed", "1001", "1003", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1001", "1003", "--first-exchange", EXCHANGE)
     dry = run_cli("purge", "--dry-run")
     assert dry.exit_code == 0 and "4 document(en) te verwijderen" in dry.stderr
     assert len(list((out / "aanmeldingen").iterdir())) == 6
@@ -342,7 +346,7 @@ def test_purge_deletes_the_documents_of_confirmed_werkgevers_only(make_workbook:
 
 
 def test_purge_leaves_a_document_that_left_the_output_folder(three: Path, tmp_path: Path) -> None:
-    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE)
     (tmp_path / "uit" / ".asr-batch-uitvoer").unlink()
     (tmp_path / "uit" / "resultaat.json").unlink()  # no longer recognisably an asr-batch output folder
     result = run_cli("purge")
@@ -354,7 +358,7 @@ def test_purge_keeps_a_document_not_on_this_computer_only_on_a_shared_register(t
                                                                                 backend: Backend) -> None:
     """A document not found here is gone, for an SQLite register (one computer's). A register on a server is shared:
     the document may be on the colleague's computer that made it, and purge there must still find it."""
-    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE)
     out, colleague = tmp_path / "uit", tmp_path / "op-een-andere-computer"
     document = out / "aanmeldingen" / "1001-werkgever-1001.html"
     out.rename(colleague)
@@ -380,7 +384,7 @@ def test_the_register_holds_no_secret_client_id_or_dga_data(make_workbook: Workb
     rows = [valid_row(client_id=ROW_CLIENT_ID, client_secret=ROW_SECRET, dga="Ja", dga_naam=DGA_NAME,
                       dga_medewerkersnummer=DGA_NUMBER)]
     process(make_workbook(rows), tmp_path / "uit")
-    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE)
     raw = backend.everything()
     for forbidden in (ROW_CLIENT_ID, ROW_SECRET, SECRET, DGA_NAME, DGA_NUMBER, "Dgaïsma"):
         for encoding in ("utf-8", "utf-16-le"):
@@ -443,13 +447,13 @@ def test_an_older_register_is_upgraded_in_place_after_a_copy(three: Path, privat
     def add_a_column(conn: object) -> None:
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(schema.UPGRADES, NEXT - 1, add_a_column)
     assert states() == {"1001": "new", "1002": "new", "1003": "new"}
-    backup = private_register.with_name("register.sqlite.schema-2.bak")
+    backup = private_register.with_name(f"register.sqlite.schema-{NEXT - 1}.bak")
     assert backup.read_bytes() == before and backup.stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(private_register) as db:
-        assert db.execute("select value from meta where key = 'schema_version'").fetchone() == ("3",)
+        assert db.execute("select value from meta where key = 'schema_version'").fetchone() == (str(NEXT),)
         assert "notitie" in [c[1] for c in db.execute("pragma table_info(werkgevers)")]
 
 
@@ -458,12 +462,12 @@ def test_an_older_register_is_upgraded_in_place(three: Path, backend: Backend,
     def add_a_column(conn: object) -> None:
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(schema.UPGRADES, NEXT - 1, add_a_column)
     assert states() == {"1001": "new", "1002": "new", "1003": "new"}
-    assert backend.rows("select value from meta where key = 'schema_version'") == [("3",)]
+    assert backend.rows("select value from meta where key = 'schema_version'") == [(str(NEXT),)]
     assert "notitie" in backend.columns("werkgevers")
-    assert backend.rows("select detail from events where event = 'upgraded'") == [("schema 2 naar 3",)]
+    assert backend.rows("select detail from events where event = 'upgraded'") == [(f"schema {NEXT - 1} naar {NEXT}",)]
     assert run_cli("mark", "submitted", "1001").exit_code == 0 and states()["1001"] == "submitted"
 
 
@@ -476,8 +480,8 @@ def test_an_upgrade_that_fails_halfway_leaves_the_register_as_it_was(three: Path
         conn.exec_driver_sql("alter table werkgevers add column notitie text")  # type: ignore[attr-defined]
         conn.exec_driver_sql("update no_such_table set x = 1")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(schema.UPGRADES, 2, add_a_column_then_fail)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(schema.UPGRADES, NEXT - 1, add_a_column_then_fail)
     result = run_cli("status")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "notitie" not in backend.columns("werkgevers") and backend.snapshot() == before
@@ -608,7 +612,7 @@ def test_a_team_at_once_loses_nothing_and_decides_nothing_on_a_stale_read(make_w
     command wrote would show here (1005 `new` again, a confirmed werkgever's document left behind)."""
     first, second = tmp_path / "a", tmp_path / "b"
     process(make_workbook(numbered_rows(12)), first)
-    assert run_cli("mark", "confirmed", "1001", "1002", "1003", "1004", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "1002", "1003", "1004", "--first-exchange", EXCHANGE).exit_code == 0
     rows = numbered_rows(12)
     rows[4]["verloning"] = "4-wekelijks"  # 1005, which the first clerk marks submitted meanwhile
     rows[6]["dertiende_maand"] = "Nee"  # 1007, which the second clerk confirms meanwhile
@@ -619,8 +623,8 @@ def test_a_team_at_once_loses_nothing_and_decides_nothing_on_a_stale_read(make_w
 
     team = [
         commands(["mark", "submitted", "1005"], ["mark", "submitted", "1006"], ["mark", "submitted", "1009"]),
-        commands(["mark", "confirmed", "1007", "--first-exchange", "2026-12-20"],
-                 ["mark", "confirmed", "1008", "--first-exchange", "2026-12-20"], ["mark", "submitted", "1010"]),
+        commands(["mark", "confirmed", "1007", "--first-exchange", EXCHANGE],
+                 ["mark", "confirmed", "1008", "--first-exchange", EXCHANGE], ["mark", "submitted", "1010"]),
         commands(["process", str(later), "-o", str(second), "--format", "html"]),
         commands(["purge"]),
     ]
@@ -780,7 +784,7 @@ def test_a_reader_that_holds_the_register_stops_process_before_the_swap(make_wor
 
 def test_purge_reports_a_document_it_cannot_delete_and_keeps_it_on_the_list(three: Path, tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    run_cli("mark", "confirmed", "1001", "1002", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1001", "1002", "--first-exchange", EXCHANGE)
     locked = tmp_path / "uit" / "aanmeldingen" / "1001-werkgever-1001.html"
     real_unlink = Path.unlink
 
@@ -798,7 +802,7 @@ def test_purge_reports_a_document_it_cannot_delete_and_keeps_it_on_the_list(thre
 
 
 def test_purge_does_not_follow_a_symbolic_link_out_of_the_output_folder(three: Path, tmp_path: Path) -> None:
-    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE)
     elsewhere = tmp_path / "elders" / "aanmeldingen"
     elsewhere.mkdir(parents=True)
     victim = elsewhere / "1001-werkgever-1001.html"
@@ -812,7 +816,7 @@ def test_purge_does_not_follow_a_symbolic_link_out_of_the_output_folder(three: P
 
 
 def test_purge_dry_run_changes_nothing(three: Path, backend: Backend) -> None:
-    run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE)
     before = backend.snapshot()
     result = run_cli("purge", "--dry-run")
     assert result.exit_code == 0 and "1 document(en) te verwijderen" in result.stderr
@@ -838,7 +842,7 @@ def test_status_xlsx_does_not_overwrite_a_workbook_without_force(three: Path, tm
 
 @pytest.mark.parametrize("value", ["bevestigd", "confirmed", "Bevestigd"])
 def test_status_state_takes_the_dutch_label_too(three: Path, value: str) -> None:
-    run_cli("mark", "confirmed", "1002", "--first-exchange", "2026-12-15")
+    run_cli("mark", "confirmed", "1002", "--first-exchange", EXCHANGE)
     assert [e["werkgeverscode"] for e in status_json("--state", value)["employers"]] == ["1002"]  # type: ignore[index]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import WorkbookBuilder, numbered_rows, run_cli
+from conftest import EXCHANGE, WorkbookBuilder, numbered_rows, run_cli
 from pgserver import CLERK
 from register_backends import Backend, PostgresBackend
 
@@ -96,7 +96,7 @@ def test_two_computers_writing_to_one_path_each_purge_their_own(make_workbook: W
     assert anna == bert  # the same paths: two documents each, one on each computer
     assert backend.rows("select count(*), count(distinct path), count(distinct computer) from documents") == [(6, 3, 2)]
     assert sorted(backend.rows("select distinct computer_name from documents")) == [("PC-ANNA",), ("PC-BERT",)]
-    assert run_cli("mark", "confirmed", "1001", "1002", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "1002", "--first-exchange", EXCHANGE).exit_code == 0
 
     # Bert's computer: his own documents, and Anna's named as hers
     assert documents()["1001"] == (bert["1001"], [{"path": anna["1001"][0], "computer": "PC-ANNA"}])
@@ -192,7 +192,7 @@ def test_a_purge_killed_halfway_is_finished_by_the_next(make_workbook: WorkbookB
                                                         backend: Backend, script: str) -> None:
     out = tmp_path / "uit"
     assert run_cli("process", make_workbook(numbered_rows(4)), "-o", out, "--format", "html").exit_code == 0
-    assert run_cli("mark", "confirmed", "1001", "1002", "1003", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "1002", "1003", "--first-exchange", EXCHANGE).exit_code == 0
     killed_purge(script)
     # status never lists a file that is gone, nor forgets one that is there
     assert listed() == on_disk(out)
@@ -219,9 +219,9 @@ def test_a_document_written_again_after_a_killed_purge_is_taken_off_the_journal(
                                                                                 backend: Backend) -> None:
     out, workbook = tmp_path / "uit", make_workbook(numbered_rows(2))
     assert run_cli("process", workbook, "-o", out, "--format", "html").exit_code == 0
-    assert run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE).exit_code == 0
     killed_purge(KILL_AFTER_JOURNAL)
-    assert run_cli("mark", "submitted", "1001").exit_code == 0  # a.s.r. needs it again
+    assert run_cli("mark", "submitted", "1001", "--opnieuw").exit_code == 0  # a.s.r. needs it again
     assert run_cli("process", workbook, "-o", out, "--format", "html").exit_code == 0
     assert backend.rows("select count(*) from documents where deleting is not null") == [(0,)]
     result = run_cli("purge")
@@ -234,7 +234,7 @@ def test_a_file_purge_cannot_delete_is_taken_off_the_journal_with_an_event(make_
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "uit"
     assert run_cli("process", make_workbook(numbered_rows(1)), "-o", out, "--format", "html").exit_code == 0
-    assert run_cli("mark", "confirmed", "1001", "--first-exchange", "2026-12-15").exit_code == 0
+    assert run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE).exit_code == 0
     real = Path.unlink
 
     def unlink(self: Path, missing_ok: bool = False) -> None:
@@ -353,16 +353,18 @@ def test_a_version_1_register_is_upgraded_and_shows_what_it_held(tmp_path: Path,
                                    e["submitted_on"], e["confirmed_on"], e["first_exchange"], e["source"]["file"],
                                    e["source"]["row"]] for e in data["employers"]}
     assert {code: [None if v is None else str(v) for v in row] for code, row in shown.items()} == before["werkgevers"]
-    assert data["counts"] == {"total": 10, "new": 7, "submitted": 1, "confirmed": 1, "changed": 1}
+    assert data["counts"] == {"total": 10, "new": 7, "submitted": 1, "confirmed": 1, "changed": 1,
+                              "queried": 0, "ended": 0}
     for employer in data["employers"]:
         recorded = sorted(before["documents"].get(employer["werkgeverscode"], []))
         assert len(recorded) == 4 and employer["documents"] == [p for p in recorded if not p.endswith(GONE)]
         # on a server a version-1 document that is not here may be on a colleague's computer: named, not lost
         assert employer["documents_elsewhere"] == [{"path": p, "computer": "onbekende computer"} for p in recorded
                                                    if p.endswith(GONE) and backend.name == "postgresql"]
-    assert backend.rows("select value from meta where key = 'schema_version'") == [("2",)]
+    assert backend.rows("select value from meta where key = 'schema_version'") == [(str(schema.SCHEMA_VERSION),)]
     assert backend.rows("select distinct computer from documents") == [("",)]
-    assert backend.rows("select detail from events where event = 'upgraded'") == [("schema 1 naar 2",)]
+    assert backend.rows("select detail from events where event = 'upgraded'") == [
+        (f"schema 1 naar {schema.SCHEMA_VERSION}",)]
     if backend.name == "sqlite":
         backup = private_register.with_name("register.sqlite.schema-1.bak")
         assert backup.stat().st_mode & 0o777 == 0o600
@@ -451,6 +453,6 @@ def test_an_upgrade_whose_copy_cannot_be_made_leaves_version_1_alone(tmp_path: P
     monkeypatch.setattr(shutil, "copy2", disk_full)
     result = run_cli("status")
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "moet worden bijgewerkt naar schema 2, maar de kopie ernaast ('register.sqlite.schema-1.bak') kan niet " \
-           "worden gemaakt (No space left on device)" in result.stderr
+    assert f"moet worden bijgewerkt naar schema {schema.SCHEMA_VERSION}, maar de kopie ernaast " \
+           "('register.sqlite.schema-1.bak') kan niet worden gemaakt (No space left on device)" in result.stderr
     assert private_register.read_bytes() == before

@@ -17,26 +17,20 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import OFFICE_CLIENT_ID, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row
+from conftest import OFFICE_CLIENT_ID, SECRET, WorkbookBuilder, ago, dutch, numbered_rows, run_cli, valid_row
 from register_backends import Backend
 
 from batch import register as registry
+from batch.register_workbook.layout import VERSION
 
 TODAY = date.today()
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "werkgevers.xlsx"  # ten valid werkgevers
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SUBMITTED, CONFIRMED, FIRST_EXCHANGE = "Aangemeld op", "Bevestigd op", "Eerste uitwisseling"
-LETTER = {"Werkgeverscode": "A", SUBMITTED: "E", CONFIRMED: "H", FIRST_EXCHANGE: "I"}
+LINKED = "Gekoppeld op"  # format 2 (issue 25)
+LETTER = {"Werkgeverscode": "A", SUBMITTED: "E", CONFIRMED: "H", FIRST_EXCHANGE: "I", LINKED: "L"}
 
 pytestmark = pytest.mark.usefixtures("backend")
-
-
-def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
-
-
-def dutch(day: date) -> str:
-    return f"{day:%d-%m-%Y}"
 
 
 def status_json(*args: object) -> dict[str, object]:
@@ -341,7 +335,8 @@ def _with_marker(text: str, version: str = "1") -> object:
 @pytest.mark.parametrize("spoil, said", [
     (_without_hidden_sheet, "is geen registerwerkmap van asr-batch"),
     (_with_marker("iets anders"), "is geen registerwerkmap van asr-batch"),
-    (_with_marker("asr-batch registerwerkmap", "2"), "is geschreven door een nieuwere versie van asr-batch"),
+    (_with_marker("asr-batch registerwerkmap", str(VERSION + 1)),
+     "is geschreven door een nieuwere versie van asr-batch"),
     (lambda path: path.write_bytes(b"Werkgeverscode;Aangemeld op\n1001;03-11-2026\n") and path,
      "is geen Excel-werkmap"),
 ])
@@ -407,28 +402,29 @@ def test_the_export_has_editable_date_cells_and_the_rest_protected(four: Path, b
     sheet = wb["Register"]
     assert [c.value for c in sheet[1]] == [
         "Werkgeverscode", "Naam werkgever", "Status", "Laatst gezien", "Aangemeld op", "Dagen wachten",
-        "Wacht te lang", "Bevestigd op", "Eerste uitwisseling", "Bron", "Documenten"]
+        "Wacht te lang", "Bevestigd op", "Eerste uitwisseling", "Bron", "Documenten",
+        "Gekoppeld op", "Gewijzigd", "Notitie"]  # format 2 adds the last three, leaving the letters before them
     assert sheet.protection.sheet and not sheet.protection.password
     assert not sheet.protection.sort and not sheet.protection.autoFilter  # the clerk may sort and filter
     assert wb.security is not None and wb.security.lockStructure
     rows = rows_by_code(sheet)
-    for letter in "EHI":
+    for letter in "EHIL":
         for row in rows.values():
             assert not sheet[f"{letter}{row}"].protection.locked
             assert sheet[f"{letter}{row}"].number_format == "dd-mm-yyyy"
-    assert all(sheet[f"{letter}{rows['1001']}"].protection.locked for letter in "ABCDFGJK")
+    assert all(sheet[f"{letter}{rows['1001']}"].protection.locked for letter in "ABCDFGJKMN")
     assert sheet[f"E{rows['1003']}"].value.date() == ago(40)  # a real date cell
     assert sheet[f"H{rows['1004']}"].value.date() == ago(20) and sheet[f"I{rows['1004']}"].value.date() == ago(5)
     validations = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
-    assert set(validations) == {"E2:E5", "H2:H5", "I2:I5"}
+    assert set(validations) == {"E2:E5", "H2:H5", "I2:I5", "L2:L5"}
     for v in validations.values():
         assert v.type == "date" and v.showInputMessage and v.showErrorMessage and "dd-mm-jjjj" in v.prompt
     assert validations["E2:E5"].formula2 == "TODAY()"  # not in the future; a first exchange may be
     hidden = wb["asr-batch"]
     assert hidden.sheet_state == "hidden" and hidden["A1"].value == "asr-batch registerwerkmap"
     assert [c.value for c in hidden[7]] == ["werkgeverscode", "state", "submitted_on", "confirmed_on",
-                                            "first_exchange", "last_event"]
-    as_written = {row[0]: row[1:] for row in hidden.iter_rows(min_row=8, values_only=True)}
+                                            "first_exchange", "last_event", "linked_on"]
+    as_written = {row[0]: row[1:6] for row in hidden.iter_rows(min_row=8, values_only=True)}  # linked_on: None
     latest = dict(backend.rows("select werkgeverscode, max(id) from events where werkgeverscode is not null "
                                "group by werkgeverscode"))
     assert as_written == {
@@ -539,3 +535,47 @@ def test_status_xlsx_with_json_prints_the_same_register(four: Path, tmp_path: Pa
     assert result.exit_code == 0
     assert json.loads(result.stdout)["counts"]["total"] == 4
     assert io.BytesIO((tmp_path / "twee.xlsx").read_bytes()).getvalue()[:2] == b"PK"
+
+
+# --- issue 25: an earlier confirmation, submitting again, Gekoppeld op ----------------------------------------
+
+
+def refused(backend: Backend, path: Path) -> str:
+    before = backend.snapshot()
+    result = mark_from(path)
+    assert result.exit_code == 2 and "Er is niets gewijzigd" in result.stderr, result.output  # type: ignore[attr-defined]
+    assert backend.snapshot() == before
+    return result.stderr  # type: ignore[attr-defined,no-any-return]
+
+
+def test_an_earlier_confirmation_is_shown_as_such_and_read_back_unchanged(four: Path, tmp_path: Path) -> None:
+    assert run_cli("mark", "submitted", "1004", "--opnieuw", "--on", ago(2).isoformat()).exit_code == 0
+    book = export(tmp_path, "--force")
+    sheet = openpyxl.load_workbook(book)["Register"]
+    assert sheet[cell_of(book, "1004", CONFIRMED).split("!")[1]].value == f"eerder bevestigd op {dutch(ago(20))}"
+    result = mark_from(book)
+    assert result.exit_code == 0 and "Geen nieuwe of gewijzigde datums" in result.stderr  # type: ignore[attr-defined]
+    typed_over = fill(book, {"1004": {CONFIRMED: ago(1), FIRST_EXCHANGE: TODAY}})  # a new confirmation
+    assert mark_from(typed_over).exit_code == 0  # type: ignore[attr-defined]
+    assert (employers()["1004"]["state"], employers()["1004"]["confirmed_on"],
+            employers()["1004"]["confirmed_earlier"]) == ("confirmed", ago(1).isoformat(), False)
+
+
+def test_a_new_aangemeld_op_of_a_confirmed_row_names_the_option(four: Path, backend: Backend) -> None:
+    said = refused(backend, fill(four, {"1004": {SUBMITTED: ago(1)}}))
+    assert f"{cell_of(four, '1004', SUBMITTED)} (Aangemeld op van 1004): 1004 is al bevestigd (op {dutch(ago(20))})" \
+        in said and "'asr-batch mark submitted 1004 --opnieuw'" in said
+
+
+def test_gekoppeld_op_is_read_back_in_order(four: Path, tmp_path: Path, backend: Backend) -> None:
+    result = mark_from(fill(four, {"1001": {LINKED: ago(2)}, "1003": {LINKED: ago(45)}}))
+    assert result.exit_code == 0 and f"1001  gekoppeld op {dutch(ago(2))}" in result.stderr  # type: ignore[attr-defined]
+    assert (employers()["1001"]["linked_on"], employers()["1003"]["linked_on"]) == (ago(2).isoformat(),
+                                                                                    ago(45).isoformat())
+    book = export(tmp_path, "--force")
+    said = refused(backend, fill(book, {"1003": {LINKED: ago(39)}}))
+    assert f"{cell_of(book, '1003', LINKED)} (Gekoppeld op van 1003): gekoppeld op {dutch(ago(39))} ligt na de " \
+           f"aanmelding op {dutch(ago(40))}" in said
+    said = refused(backend, fill(book, {"1002": {LINKED: ago(3), SUBMITTED: ago(4)}}))
+    assert f"{cell_of(book, '1002', LINKED)} (Gekoppeld op van 1002): gekoppeld op {dutch(ago(3))} ligt na" in said
+

@@ -21,7 +21,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 from browser import start_server, stop
-from conftest import ALL_SECRETS, SECRET, WorkbookBuilder, numbered_rows, run_cli, valid_row, workbook_full_of_secrets
+from conftest import (
+    ALL_SECRETS,
+    EXCHANGE,
+    FIRST_EXCHANGE,
+    SECRET,
+    WorkbookBuilder,
+    numbered_rows,
+    run_cli,
+    valid_row,
+    workbook_full_of_secrets,
+)
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -307,11 +317,11 @@ def test_the_register_page_lists_every_werkgever_by_state_with_its_buttons(clien
     assert page.count('data-action="confirmed"') == len(codes)
     assert page.count('name="first_exchange"') == len(codes)
     # every transition the register allows has its button, on every row (a confirmed date can be corrected)
-    mark(client, codes[1], "confirmed", first_exchange="2026-12-15")
+    mark(client, codes[1], "confirmed", first_exchange=EXCHANGE)
     row = re.search(rf'data-werkgeverscode="{codes[1]}" data-state="confirmed">(.*?)</tr>',
                     client.get(f"{BASE}/register").text, re.S)
     assert row and 'data-action="submitted"' in row.group(1) and 'data-action="confirmed"' in row.group(1)
-    assert 'value="2026-12-15"' in row.group(1)
+    assert f'value="{EXCHANGE}"' in row.group(1)
 
     assert mark(client, codes[0], "submitted").status_code == 303
     filtered = client.get(f"{BASE}/register?status=submitted").text
@@ -324,12 +334,51 @@ def test_marking_from_the_page_uses_the_registers_own_rules(client: FlaskClient)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/register?gemarkeerd={FIRST}&actie=submitted"
     assert f"{FIRST}: aangemeld op" in client.get(BASE + response.headers["Location"]).text
-    response = mark(client, SECOND, "confirmed", first_exchange="2026-12-15")
+    response = mark(client, SECOND, "confirmed", first_exchange=EXCHANGE)
     assert response.status_code == 303
     employers = {e.werkgeverscode: e for e in status_of(None).employers}
     assert employers[FIRST].state == "submitted" and employers[FIRST].submitted_on == date.today()
-    assert employers[SECOND].state == "confirmed" and employers[SECOND].first_exchange == date(2026, 12, 15)
+    assert employers[SECOND].state == "confirmed" and employers[SECOND].first_exchange == FIRST_EXCHANGE
     assert employers[SECOND].submitted_on == date.today()  # confirmed without a submission: the same day
+
+
+def test_the_pages_opnieuw_aangemeld_submits_a_confirmed_werkgever_again(client: FlaskClient) -> None:
+    """The button is the explicit choice the terminal asks --opnieuw for; the earlier confirmation stays, shown as
+    earlier (issue 25)."""
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    later = (date.today() + timedelta(days=10)).isoformat()
+    assert mark(client, SECOND, "confirmed", first_exchange=later).status_code == 303
+    assert 'title="Opnieuw aangemeld' in client.get(f"{BASE}/register").text
+    assert mark(client, SECOND, "submitted").status_code == 303
+    (found,) = [e for e in status_of(None).employers if e.werkgeverscode == SECOND]
+    assert (found.state, found.submitted_on, found.confirmed_on, found.confirmed_earlier) == (
+        "submitted", date.today(), date.today(), True)
+    assert run_cli("mark", "note", SECOND, "--note", "kenmerk a.s.r. B-12").exit_code == 0
+    page = client.get(f"{BASE}/register").text
+    row = page.split(f'data-werkgeverscode="{SECOND}"', 1)[1].split("</tr>", 1)[0]
+    assert f"eerder bevestigd op</small> {date.today():%d-%m-%Y}" in row
+    assert "<small data-note>Notitie: kenmerk a.s.r. B-12</small>" in row
+
+
+def test_the_register_page_says_what_changed_since_the_submission(client: FlaskClient,
+                                                                 make_workbook: WorkbookBuilder) -> None:
+    upload(client, make_workbook([valid_row(dertiende_maand="Ja")], name="a.xlsx"))
+    assert mark(client, "1001", "submitted").status_code == 303
+    upload(client, make_workbook([valid_row(dertiende_maand="Nee")], name="b.xlsx"))
+    page = html.unescape(client.get(f"{BASE}/register").text)
+    assert 'data-werkgeverscode="1001" data-state="changed"' in page
+    assert "<small data-changed-fields>Gewijzigd: 13e maand: Ja → Nee</small>" in page
+
+
+def test_a_first_exchange_before_todays_confirmation_is_refused_on_the_page(client: FlaskClient) -> None:
+    upload(client, SAMPLES / "werkgevers.xlsx")
+    before = states()
+    yesterday = date.today() - timedelta(days=1)
+    response = mark(client, FIRST, "confirmed", first_exchange=yesterday.isoformat())
+    assert response.status_code == 400 and "Niet vastgelegd" in response.text
+    assert (f"de eerste uitwisseling op {yesterday:%d-%m-%Y} ligt vóór de bevestiging op "
+            f"{date.today():%d-%m-%Y}") in html.unescape(response.text)
+    assert states() == before
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -416,7 +465,7 @@ def test_purge_from_the_register_page_shows_first_then_deletes_the_documents_of_
     documents = re.findall(rf'href="/uitvoer/(aanmeldingen/{FIRST}-[^"]+)"', page)
     assert len(documents) == 2
     assert 'href="/opruimen"' not in client.get(f"{BASE}/register").text  # nothing confirmed yet
-    mark(client, FIRST, "confirmed", first_exchange="15-12-2026")
+    mark(client, FIRST, "confirmed", first_exchange=f"{FIRST_EXCHANGE:%d-%m-%Y}")
     assert 'href="/opruimen"' in client.get(f"{BASE}/register").text
 
     preview = client.get(f"{BASE}/opruimen")
@@ -644,9 +693,10 @@ def test_serve_refuses_an_unusable_register_before_serving(tmp_path: Path) -> No
 def test_status_json_matches_what_the_page_marked(client: FlaskClient) -> None:
     upload(client, SAMPLES / "werkgevers.xlsx")
     mark(client, FIRST, "submitted")
-    mark(client, SECOND, "confirmed", first_exchange="2026-12-15")
+    mark(client, SECOND, "confirmed", first_exchange=EXCHANGE)
     report = json.loads(run_cli("status", "--json").stdout)
-    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0}
+    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0,
+                                "queried": 0, "ended": 0}
 
 
 def test_a_busy_register_is_a_dutch_page_on_every_page(client: FlaskClient, private_register: Path,
@@ -709,12 +759,13 @@ def test_the_page_works_the_same_on_a_shared_register(backend: object, client: F
     """The page calls the register's own functions, so it runs on SQLite and PostgreSQL alike."""
     assert upload(client, SAMPLE).status_code == 303
     assert mark(client, FIRST, "submitted").status_code == 303
-    assert mark(client, SECOND, "confirmed", first_exchange="2026-12-15").status_code == 303
+    assert mark(client, SECOND, "confirmed", first_exchange=EXCHANGE).status_code == 303
     page = client.get(f"{BASE}/register").text
     assert f'data-werkgeverscode="{FIRST}" data-state="submitted"' in page
     assert f'data-werkgeverscode="{SECOND}" data-state="confirmed"' in page
     report = json.loads(run_cli("status", "--json").stdout)
-    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0}
+    assert report["counts"] == {"total": 10, "new": 8, "submitted": 1, "confirmed": 1, "changed": 0,
+                                "queried": 0, "ended": 0}
 
 
 # --- the register workbook on the register page, and waiting too long -------------------------------------------

@@ -24,6 +24,9 @@ One module per concern:
   belongs to the computer that wrote it;
 - `events`: who and when, for the event log;
 - `changes`: what recording a run writes;
+- `steps`: what a clerk marks (linked, submitted, confirmed, queried, ended, a note) and the rules it keeps: dates
+  in order, submitting a confirmed werkgever again only as an explicit choice;
+- `what_changed`: which step-2 fields changed since the submission, from per-field keyed fingerprints;
 - `dated`: dates read back from a register workbook: still as the workbook saw them, or changed since by whom;
 - `store`: the open `Register`, one transaction per change;
 - `purge`: deleting this computer's documents of confirmed werkgevers, through a journal;
@@ -52,7 +55,9 @@ from batch.register.records import (
     Seen,
     Status,
 )
+from batch.register.steps import Mark
 from batch.register.store import Register
+from batch.register.what_changed import describe as describe_changes
 
 __all__ = [
     "PENDING",
@@ -64,6 +69,7 @@ __all__ = [
     "Employer",
     "Listing",
     "Location",
+    "Mark",
     "Moved",
     "Plan",
     "Purged",
@@ -72,6 +78,7 @@ __all__ = [
     "Status",
     "UNKNOWN_COMPUTER",
     "default_path",
+    "describe_changes",
     "existing",
     "locate",
     "open_register",

@@ -43,9 +43,11 @@ class Changes:
 
 
 def changes_of(result: Result, fingerprints: dict[str, str], known: dict[str, dict[str, Any]],
-               have: Recorded, documents_folder: Path, computer: Computer, *, only_pending: bool = False) -> Changes:
-    """With `only_pending`, a row whose state is no longer pending (a colleague marked it while the run wrote)
-    gets no document recorded: the pipeline takes it out of the output folder (pipeline._withdraw)."""
+               have: Recorded, documents_folder: Path, computer: Computer, *, only_pending: bool = False,
+               details: dict[str, dict[str, str]] | None = None) -> Changes:
+    """`details`: per werkgever what tells which field changed (Plan.details). With `only_pending`, a row whose
+    state is no longer pending (a colleague marked it while the run wrote) gets no document recorded: the pipeline
+    takes it out of the output folder (pipeline._withdraw)."""
     changes = Changes(date.today())
     at, user, source = now(), os_user(), result.input.file
     prefix = str(documents_folder.parent) + os.sep
@@ -56,7 +58,8 @@ def changes_of(result: Result, fingerprints: dict[str, str], known: dict[str, di
         digest = fingerprints[code]
         before = known.get(code)
         state = changes.states[code] = state_after_seeing(before, digest)
-        values = {"naam": row.naam, "source_row": row.row, "fingerprint": digest, "state": state}
+        values = {"naam": row.naam, "source_row": row.row, "fingerprint": digest, "state": state,
+                  **(details or {}).get(code, {})}
         if before is None:
             changes.inserts.append({"werkgeverscode": code, "first_seen": changes.today, "last_seen": changes.today,
                                     "source_file": source, **values})
@@ -100,7 +103,7 @@ def _among(column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
 
 # What recording a run compares (changes_of, state_after_seeing): a run reads no more of each werkgever than that.
 SEEN_COLUMNS = ("werkgeverscode", "naam", "state", "last_seen", "source_file", "source_row", "fingerprint",
-                "marked_fingerprint", "marked_state")
+                "marked_fingerprint", "marked_state", "field_prints", "plain_values")
 
 
 def werkgevers_of(conn: Connection, codes: Iterable[str],

@@ -1,5 +1,5 @@
-"""Purge: delete the documents of every confirmed werkgever (they hold the Client Secret) that this computer wrote,
-through a journal, so that a purge cut off halfway (SIGKILL, a power cut) is finished by the next one.
+"""Purge: delete the documents of every confirmed or ended werkgever (they hold the Client Secret) that this
+computer wrote, through a journal, so that a purge cut off halfway (SIGKILL, a power cut) is finished by the next one.
 
 1. `announce`, one transaction: first finish what an earlier purge of this computer left in the journal; then
    choose the documents to delete, mark each `deleting` and write its `deleted` event (the event log says when
@@ -33,6 +33,8 @@ from batch.register.records import Purged, sort_key
 from batch.register.schema import documents_table, events_table, werkgevers_table
 
 UNKNOWN_COMPUTER = "onbekende computer"
+# Whose documents are no longer needed: confirmed by a.s.r., or ended (left the office or a.s.r.).
+PURGEABLE = ("confirmed", "ended")
 Key = tuple[str, str, str]  # werkgeverscode, path, computer: one row of `documents`
 
 
@@ -55,7 +57,7 @@ def announce(conn: Connection, me: Computer, *, at: str, user: str, shared: bool
     announced = _finish(conn, me, shared=shared, dry_run=dry_run, journal=journal)
     chosen: set[tuple[str, str]] = set()
     table = documents_table.c
-    confirmed = sa.select(werkgevers_table.c.werkgeverscode).where(werkgevers_table.c.state == "confirmed")
+    confirmed = sa.select(werkgevers_table.c.werkgeverscode).where(werkgevers_table.c.state.in_(PURGEABLE))
     rows = conn.execute(sa.select(table.werkgeverscode, table.path, table.computer, table.computer_name)
                         .where(table.werkgeverscode.in_(confirmed))).all()
     # This computer's row of a file before the one without computer of the same file (a version-1 row)

@@ -10,9 +10,13 @@ from typing import Any
 
 from batch.model import REGISTER_STATES, RowResult
 from batch.register.computer import Computer
+from batch.register.what_changed import changed_fields
 
 STATES = REGISTER_STATES
 PENDING = frozenset({"new", "changed"})  # still to submit (again)
+# A werkgever a.s.r. asked about stays so until a new submission; one that ended stays ended, whatever a later
+# workbook holds: neither becomes pending again by being seen.
+KEPT_WHEN_SEEN = frozenset({"queried", "ended"})
 WAITING_OVER = 30  # days: a submitted werkgever waiting longer is flagged, so the office knows whom to chase at a.s.r.
 
 
@@ -33,6 +37,8 @@ def state_after_seeing(known: dict[str, Any] | None, new_fingerprint: str) -> st
     """A werkgever's state once a workbook with this step-2 data has been seen."""
     if known is None:
         return "new"
+    if known["state"] in KEPT_WHEN_SEEN:
+        return str(known["state"])
     if known["state"] == "new" or known["marked_state"] is None:
         return "new"
     return known["marked_state"] if new_fingerprint == known["marked_fingerprint"] else "changed"
@@ -66,6 +72,20 @@ class Employer:
     documents: list[str] = field(default_factory=list)  # on this computer, and there
     documents_elsewhere: list[Elsewhere] = field(default_factory=list)  # recorded on another computer
     last_event: int | None = None  # the id of its latest event: a register workbook names later changes by it
+    linked_on: date | None = None  # step 1, in Exact
+    queried_on: date | None = None  # a.s.r.'s latest question or refusal
+    ended_on: date | None = None
+    note: str | None = None
+    marked_state: str | None = None  # what the last submission or confirmation made it
+    # what_changed.changed_fields: the step-2 fields that differ from the last submission (None: unknown), and the
+    # old and new values of 13e maand and verloning among them
+    changed_fields: list[str] | None = field(default_factory=list)
+    changed_values: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    @property
+    def confirmed_earlier(self) -> bool:
+        """Confirmed once, and submitted again since: the confirmation dates are those of an earlier submission."""
+        return self.confirmed_on is not None and self.marked_state == "submitted"
 
     def days_waiting(self, today: date) -> int | None:
         """Days since submission, while a.s.r. has not confirmed."""
@@ -89,7 +109,24 @@ class Employer:
             "submitted_on": iso(self.submitted_on), "confirmed_on": iso(self.confirmed_on),
             "first_exchange": iso(self.first_exchange), "documents": list(self.documents),
             "documents_elsewhere": [{"path": e.path, "computer": e.computer} for e in self.documents_elsewhere],
+            "linked_on": iso(self.linked_on), "queried_on": iso(self.queried_on), "ended_on": iso(self.ended_on),
+            "note": self.note, "confirmed_earlier": self.confirmed_earlier,
+            "changed_fields": None if self.changed_fields is None else list(self.changed_fields),
+            "changed_values": {name: list(pair) for name, pair in self.changed_values.items()},
         }
+
+
+def employer_of(columns: dict[str, Any], documents: list[str], elsewhere: list[Elsewhere],
+                last_event: int | None) -> Employer:
+    """A werkgever as `status` tells it, from its columns in the register."""
+    fields, values = changed_fields(columns)
+    names = ("werkgeverscode", "naam", "state", "first_seen", "last_seen", "source_file", "source_row",
+             "submitted_on", "confirmed_on", "first_exchange", "linked_on", "queried_on", "ended_on", "note",
+             "marked_state")
+    chosen: dict[str, Any] = {name: columns.get(name) for name in names}
+    return Employer(**chosen, documents=documents,
+                    documents_elsewhere=elsewhere, last_event=last_event, changed_fields=fields,
+                    changed_values=values)
 
 
 @dataclass
@@ -145,6 +182,8 @@ class Plan:
     known: dict[str, dict[str, Any]] = field(repr=False)  # the run's werkgevers that the register knew
     documents: dict[tuple[str, str], tuple[str, bool]] = field(repr=False)  # changes.Recorded
     computer: Computer  # that writes the documents
+    # per werkgever, what tells which field changed: `field_prints` and `plain_values` (what_changed)
+    details: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -168,6 +207,8 @@ class Seen:
     confirmed_on: date | None
     first_exchange: date | None
     last_event: int | None  # its latest event then: the events after it name who changed it since, and when
+    linked_on: date | None = None
+    knows_linked: bool = False  # written with Gekoppeld op (format 2): linked_on is as the workbook saw it
 
 
 @dataclass(frozen=True)
@@ -181,16 +222,21 @@ class DatedChange:
     submitted_on: date | None = None
     confirmed_on: date | None = None
     first_exchange: date | None = None
+    linked_on: date | None = None
 
     def values(self, known: dict[str, Any]) -> dict[str, Any]:
         """The register's columns once this change is applied to the werkgever `known` (its columns now)."""
-        if self.confirmed_on is None:
-            return {"state": "submitted", "submitted_on": self.submitted_on, "marked_state": "submitted",
-                    "marked_fingerprint": known["fingerprint"]}
-        # confirming one never marked submitted takes the confirmation date as its submission date, as `mark` does
-        return {"state": "confirmed", "submitted_on": self.submitted_on or known["submitted_on"] or self.confirmed_on,
-                "confirmed_on": self.confirmed_on, "first_exchange": self.first_exchange, "marked_state": "confirmed",
-                "marked_fingerprint": known["fingerprint"]}
+        values: dict[str, Any] = {} if self.linked_on is None else {"linked_on": self.linked_on}
+        marked = {"marked_fingerprint": known["fingerprint"], "marked_field_prints": known.get("field_prints"),
+                  "marked_plain_values": known.get("plain_values")}
+        if self.confirmed_on is not None:
+            # confirming one never marked submitted takes the confirmation date as its submission date, as `mark`
+            values.update(state="confirmed", confirmed_on=self.confirmed_on, first_exchange=self.first_exchange,
+                          submitted_on=self.submitted_on or known["submitted_on"] or self.confirmed_on,
+                          marked_state="confirmed", **marked)
+        elif self.submitted_on is not None:
+            values.update(state="submitted", submitted_on=self.submitted_on, marked_state="submitted", **marked)
+        return values
 
 
 @dataclass(frozen=True)

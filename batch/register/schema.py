@@ -18,7 +18,10 @@ from batch.register.events import entry, now, os_user
 from batch.register.faults import damaged, fault
 from batch.register.location import Location
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+DATES_SINCE_3 = ("linked_on", "queried_on", "ended_on")
+PRINTS_SINCE_3 = ("field_prints", "marked_field_prints", "plain_values", "marked_plain_values")
 
 metadata = sa.MetaData()
 meta_table = sa.Table(
@@ -41,6 +44,12 @@ werkgevers_table = sa.Table(
     sa.Column("fingerprint", sa.String(64)),  # of the step-2 data in the latest workbook
     sa.Column("marked_fingerprint", sa.String(64)),  # of the step-2 data at the last submission or confirmation
     sa.Column("marked_state", sa.String(16)),  # submitted or confirmed: what `changed` returns to when data does
+    # Since version 3 (what_changed.py): step 1's date, the dates of a.s.r.'s question and of the end, the clerk's
+    # note; per-field fingerprints (JSON, field key -> HMAC) and the two plain values (13e maand, verloning: neither
+    # secret nor personal) of the latest workbook and at the last submission or confirmation.
+    *(sa.Column(name, sa.Date) for name in DATES_SINCE_3),
+    sa.Column("note", sa.Text),
+    *(sa.Column(name, sa.Text) for name in PRINTS_SINCE_3),
 )
 documents_table = sa.Table(
     "documents", metadata,
@@ -80,8 +89,18 @@ def _upgrade_1_to_2(conn: Connection) -> None:
     events_by_werkgever.create(conn)
 
 
+def _upgrade_2_to_3(conn: Connection) -> None:
+    """Werkgevers gain step 1's date, the dates of a.s.r.'s question and of the end, a note, and what tells which
+    field changed (empty until a run sees the werkgever again: its changed fields are unknown till then)."""
+    table = werkgevers_table.name
+    for name in DATES_SINCE_3:
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} DATE"))
+    for name in ("note", *PRINTS_SINCE_3):
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} TEXT"))
+
+
 # From version N to N+1: a function of the connection, run inside the upgrade's one transaction.
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2}
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
 
 # An advisory lock of this database, while creating or upgrading the tables: any number for "asr-batch".
 SCHEMA_LOCK = int.from_bytes(b"asr-bat", "big")

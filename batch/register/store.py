@@ -34,10 +34,10 @@ from batch.register.records import (
     Applied,
     DatedChange,
     Elsewhere,
-    Employer,
     Plan,
     Purged,
     Status,
+    employer_of,
     fingerprint,
     sort_key,
     state_after_seeing,
@@ -50,6 +50,8 @@ from batch.register.schema import (
     lock_for_writing,
     werkgevers_table,
 )
+from batch.register.steps import Mark, check_all, check_mark
+from batch.register.what_changed import field_prints, plain_values
 
 
 class Register:
@@ -91,13 +93,16 @@ class Register:
     def plan(self, rows: Iterable[RowResult], documents_folder: Path) -> Plan:
         """The state each of these (valid) rows will have once recorded, by werkgeverscode, for a run that writes
         its documents into `documents_folder`. Reads only, and only these werkgevers and their documents."""
+        rows = [row for row in rows if row.werkgeverscode]
         prints = {row.werkgeverscode: fingerprint(self.key, row) for row in rows if row.werkgeverscode}
+        details = {row.werkgeverscode: {"field_prints": field_prints(self.key, row), "plain_values": plain_values(row)}
+                   for row in rows if row.werkgeverscode}
         me = self.computer(create=True)
         with self._connection(write=False) as conn:
             reading, known = generation(conn), werkgevers_of(conn, prints, SEEN_COLUMNS)
             documents = documents_in(conn, prints, documents_folder, me, self.location.shared)
         states = {code: state_after_seeing(known.get(code), digest) for code, digest in prints.items()}
-        return Plan(states, prints, reading, known, documents, me)
+        return Plan(states, prints, reading, known, documents, me, details)
 
     def status(self, *, with_latest_events: bool = False) -> Status:
         """Every werkgever; `with_latest_events`: each with the id of its latest event too (the register workbook
@@ -121,10 +126,8 @@ class Register:
                 elsewhere.setdefault(code, set()).add(Elsewhere(UNKNOWN_COMPUTER, path))
         # Sorted here, not by the database: PostgreSQL sorts text by its collation (nl_NL, en_US...), SQLite by
         # bytes; the same register must list the same way on both.
-        employers = [Employer(r.werkgeverscode, r.naam, r.state, r.first_seen, r.last_seen, r.source_file,
-                              r.source_row, r.submitted_on, r.confirmed_on, r.first_exchange,
-                              sorted(here.get(r.werkgeverscode, ())), sorted(elsewhere.get(r.werkgeverscode, ())),
-                              last_event=latest.get(r.werkgeverscode))
+        employers = [employer_of(dict(r._mapping), sorted(here.get(r.werkgeverscode, ())),
+                                 sorted(elsewhere.get(r.werkgeverscode, ())), latest.get(r.werkgeverscode))
                      for r in rows]
         employers.sort(key=lambda e: sort_key(e.werkgeverscode))
         return Status(self.location.shown, employers)
@@ -142,7 +145,7 @@ class Register:
         recorded, and `then` (which sees its state) takes it out of the output folder. Returns the states."""
         def work_out(known: dict[str, dict[str, Any]], documents: Recorded) -> Changes:
             return changes_of(result, plan.fingerprints, known, documents, documents_folder, plan.computer,
-                              only_pending=only_pending)
+                              only_pending=only_pending, details=plan.details)
 
         changes = work_out(plan.known, plan.documents)
         swapped = False
@@ -181,32 +184,30 @@ class Register:
                 "process' op een werkmap waarin hij geldig is.")
         return known
 
-    def mark_submitted(self, codes: Sequence[str], on: date) -> list[str]:
-        """Step 2 done for these werkgevers: all or nothing. Returns the codes, sorted."""
-        return self._mark(codes, on, "submitted", f"aangemeld op {on}", lambda known: {
-            "state": "submitted", "submitted_on": on, "marked_state": "submitted",
-            "marked_fingerprint": known["fingerprint"]})
+    def mark_submitted(self, codes: Sequence[str], on: date, *, note: str | None = None,
+                       again: bool = False) -> list[str]:
+        """Step 2 done for these werkgevers: all or nothing. A confirmed (or ended) werkgever only `again`: its
+        earlier confirmation dates stay, shown as earlier. Returns the codes, sorted."""
+        return self.mark(Mark("submitted", on, note=note, again=again), codes)
 
-    def mark_confirmed(self, codes: Sequence[str], on: date, first_exchange: date) -> list[str]:
+    def mark_confirmed(self, codes: Sequence[str], on: date, first_exchange: date, *,
+                       note: str | None = None) -> list[str]:
         """Step 3: a.s.r. confirmed. A werkgever never marked submitted counts as submitted on `on`."""
-        return self._mark(codes, on, "confirmed", f"bevestigd op {on}; eerste uitwisseling {first_exchange}",
-                          lambda known: {"state": "confirmed", "confirmed_on": on, "first_exchange": first_exchange,
-                                         "submitted_on": known["submitted_on"] or on, "marked_state": "confirmed",
-                                         "marked_fingerprint": known["fingerprint"]})
+        return self.mark(Mark("confirmed", on, first_exchange, note=note), codes)
 
-    def _mark(self, codes: Sequence[str], on: date, event: str, detail: str,
-              values: Callable[[dict[str, Any]], dict[str, Any]]) -> list[str]:
-        if on > date.today():
-            raise UnusableInput(f"De datum {on:%d-%m-%Y} ligt in de toekomst. Er is niets gewijzigd.",
-                                "Geef bij --on de dag waarop het gebeurde, of laat --on weg voor vandaag.")
+    def mark(self, mark: Mark, codes: Sequence[str]) -> list[str]:
+        """Apply one mark (steps.Mark: linked, submitted, confirmed, queried, ended, or a note) to these werkgevers:
+        each checked first (steps.Mark.refusal), then all of them, or none. Returns the codes, sorted."""
+        mark = check_mark(mark)
         at, user = now(), os_user()
         with self._connection(write=True) as conn:
             known = self._require(conn, codes)
             chosen = sorted(dict.fromkeys(codes), key=sort_key)
+            check_all(mark, chosen, known)
             for code in chosen:
                 conn.execute(sa.update(werkgevers_table).where(werkgevers_table.c.werkgeverscode == code)
-                             .values(**values(known[code])))
-            conn.execute(sa.insert(events_table), [entry(at, user, code, event, detail) for code in chosen])
+                             .values(**mark.values(known[code])))
+            conn.execute(sa.insert(events_table), [entry(at, user, code, mark.kind, mark.detail()) for code in chosen])
         return chosen
 
     def mark_dated(self, changes: Sequence[DatedChange], *, source: str, dry_run: bool = False) -> Applied:
@@ -234,6 +235,9 @@ class Register:
                 values = change.values(known[change.werkgeverscode])
                 conn.execute(sa.update(werkgevers_table)
                              .where(werkgevers_table.c.werkgeverscode == change.werkgeverscode).values(**values))
+                if change.linked_on is not None:
+                    events.append(entry(at, user, change.werkgeverscode, "linked",
+                                        f"gekoppeld op {change.linked_on}; uit werkmap {source}"))
                 if change.submitted_on is not None:
                     events.append(entry(at, user, change.werkgeverscode, "submitted",
                                         f"aangemeld op {change.submitted_on}; uit werkmap {source}"))

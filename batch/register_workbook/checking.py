@@ -10,11 +10,13 @@ from datetime import date, datetime
 
 from batch.errors import UnusableInput
 from batch.register import DatedChange, Seen, parse_date
-from batch.register_workbook.layout import CODE, CONFIRMED, EDITABLE, FIRST_EXCHANGE, SUBMITTED
+from batch.register_workbook.layout import CODE, CONFIRMED, EDITABLE, FIRST_EXCHANGE, LINKED, SUBMITTED
 from batch.register_workbook.reading import SheetRow, WorkbookFile
 
 EARLIEST = date(2000, 1, 1)  # as the workbook's date validation: an earlier "date" is a typing slip
-_SEEN_DATE = {SUBMITTED: "submitted_on", CONFIRMED: "confirmed_on", FIRST_EXCHANGE: "first_exchange"}
+_SEEN_DATE = {SUBMITTED: "submitted_on", CONFIRMED: "confirmed_on", FIRST_EXCHANGE: "first_exchange",
+              LINKED: "linked_on"}
+EARLIER = "eerder bevestigd op"  # status_report.confirmed_text
 FIX_DATE = "Typ de datum als dd-mm-jjjj, bijvoorbeeld 03-11-2026."
 
 
@@ -60,6 +62,8 @@ class _Row:
     def read_date(self, header: str) -> date | None:
         """The cell's date (None: empty); a problem when it holds something else."""
         value = self.row.dates[header]
+        if header == CONFIRMED and isinstance(value, str) and value.strip().lower().startswith(EARLIER):
+            value = value.strip()[len(EARLIER):]  # as status --xlsx wrote an earlier confirmation: that date
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         day = _as_date(value, self.cell(header))
@@ -130,7 +134,7 @@ def check_rows(file: WorkbookFile, today: date) -> Reading:
 
 def _check_row(row: _Row, seen: Seen, today: date) -> None:
     before = len(row.reading.problems)
-    values = {header: row.read_date(header) for header in EDITABLE}
+    values = {header: row.read_date(header) for header in EDITABLE if header in row.row.dates}
     changed = []
     for header, value in values.items():
         earlier: date | None = getattr(seen, _SEEN_DATE[header])
@@ -142,29 +146,57 @@ def _check_row(row: _Row, seen: Seen, today: date) -> None:
             changed.append(header)
     if not changed:
         return
-    for header in (SUBMITTED, CONFIRMED):
-        day = values[header]
+    for header in (LINKED, SUBMITTED, CONFIRMED):
+        day = values.get(header)
         if header in changed and day is not None and day > today:
             row.problem(header, f"{day:%d-%m-%Y} ligt in de toekomst.",
                         "Vul de dag in waarop het gebeurde; leg het pas vast als het gebeurd is.")
     submitted = values[SUBMITTED] if SUBMITTED in changed else None
+    linked = values.get(LINKED) if LINKED in changed else None
     confirmed, first = values[CONFIRMED], values[FIRST_EXCHANGE]
     confirms = CONFIRMED in changed or FIRST_EXCHANGE in changed
+    _check_linked(row, linked or seen.linked_on, submitted or seen.submitted_on, LINKED in changed)
     if confirms:
         _check_confirmation(row, submitted or seen.submitted_on, confirmed, first)
-    elif seen.state == "confirmed":
-        on = f" (op {seen.confirmed_on:%d-%m-%Y})" if seen.confirmed_on else ""
-        row.problem(SUBMITTED, f"{row.code} is al bevestigd{on}; een nieuwe aanmelding van een bevestigde werkgever is "
-                    "een bewuste keuze.",
-                    f"Zet de datum terug, of leg de nieuwe aanmelding vast met 'asr-batch mark submitted {row.code}' "
-                    "(op de pagina: Opnieuw aangemeld). Corrigeert u de aanmelding, vul dan ook Bevestigd op en Eerste "
-                    "uitwisseling opnieuw in.")
+    elif submitted is not None:
+        _check_submission(row, seen, submitted)
+    if confirms and seen.state == "ended":
+        row.problem(CONFIRMED, f"{row.code} is beëindigd; een bevestiging hoort bij een aanmelding.",
+                    f"Maak de datum weer leeg; meldt u hem opnieuw aan, leg dat dan eerst vast met 'asr-batch mark "
+                    f"submitted {row.code} --opnieuw'.")
     if len(row.reading.problems) > before:
         return
     row.reading.changes.append(DatedChange(row.code, seen, submitted, confirmed if confirms else None,
-                                           first if confirms else None))
+                                           first if confirms else None, linked))
     first_changed = min(changed, key=EDITABLE.index)
     row.reading.cells[row.code] = (row.cell(first_changed), (row.row.number, EDITABLE.index(first_changed) + 1))
+
+
+def _check_linked(row: _Row, linked: date | None, submitted: date | None, linked_changed: bool) -> None:
+    """Step 1 before step 2: named at the date the clerk changed (Gekoppeld op, else Aangemeld op)."""
+    if linked is None or submitted is None or linked <= submitted:
+        return
+    row.problem(LINKED if linked_changed else SUBMITTED,
+                f"gekoppeld op {linked:%d-%m-%Y} ligt na de aanmelding op {submitted:%d-%m-%Y}.",
+                "Datums houden hun volgorde: eerst gekoppeld in Exact (stap 1), dan aangemeld (stap 2). Controleer "
+                "Gekoppeld op en Aangemeld op.")
+
+
+def _check_submission(row: _Row, seen: Seen, submitted: date) -> None:
+    """A new Aangemeld op alone: never on a confirmed or ended werkgever (submitting again is an explicit choice),
+    never before an earlier confirmation."""
+    if seen.state in ("confirmed", "ended"):
+        day = f" (op {seen.confirmed_on:%d-%m-%Y})" if seen.state == "confirmed" and seen.confirmed_on else ""
+        what = f"al bevestigd{day}" if seen.state == "confirmed" else "beëindigd"
+        row.problem(SUBMITTED, f"{row.code} is {what}; een nieuwe aanmelding van een "
+                    f"{'bevestigde' if seen.state == 'confirmed' else 'beëindigde'} werkgever is een bewuste keuze.",
+                    f"Zet de datum terug, of leg de nieuwe aanmelding vast met 'asr-batch mark submitted {row.code} "
+                    "--opnieuw' (op de pagina: Opnieuw aangemeld). Corrigeert u de aanmelding, vul dan ook Bevestigd "
+                    "op en Eerste uitwisseling opnieuw in.")
+    elif seen.confirmed_on is not None and submitted < seen.confirmed_on:
+        row.problem(SUBMITTED, f"aangemeld op {submitted:%d-%m-%Y} ligt vóór de eerdere bevestiging op "
+                    f"{seen.confirmed_on:%d-%m-%Y}; een nieuwe aanmelding komt na de bevestiging.",
+                    "Controleer Aangemeld op: de dag van de nieuwe aanmelding.")
 
 
 def _check_confirmation(row: _Row, submitted: date | None, confirmed: date | None, first: date | None) -> None:

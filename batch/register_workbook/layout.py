@@ -9,13 +9,14 @@ from dataclasses import dataclass
 SHEET = "Register"
 HIDDEN = "asr-batch"  # the hidden sheet: what recognises the file, and each row as it was written
 MARKER = "asr-batch registerwerkmap"
-VERSION = 1  # of this layout; a reader refuses a newer one
+VERSION = 2  # of this layout; a reader refuses a newer one, and reads format 1 (without Gekoppeld op) still
 
 CODE = "Werkgeverscode"
 SUBMITTED = "Aangemeld op"
 CONFIRMED = "Bevestigd op"
 FIRST_EXCHANGE = "Eerste uitwisseling"
-EDITABLE = (SUBMITTED, CONFIRMED, FIRST_EXCHANGE)
+LINKED = "Gekoppeld op"  # since format 2
+EDITABLE = (SUBMITTED, CONFIRMED, FIRST_EXCHANGE, LINKED)
 DATE_FORMAT = "dd-mm-yyyy"  # Excel's code for what the Dutch Excel shows as dd-mm-jjjj
 
 
@@ -27,12 +28,15 @@ class Column:
 
 COLUMNS = (Column(CODE, 16), Column("Naam werkgever", 36), Column("Status", 12), Column("Laatst gezien", 14),
            Column(SUBMITTED, 14), Column("Dagen wachten", 14), Column("Wacht te lang", 14), Column(CONFIRMED, 14),
-           Column(FIRST_EXCHANGE, 20), Column("Bron", 30), Column("Documenten", 12))
+           Column(FIRST_EXCHANGE, 20), Column("Bron", 30), Column("Documenten", 12),
+           # since format 2, after the columns of format 1, so that those keep their letters
+           Column(LINKED, 14), Column("Gewijzigd", 36), Column("Notitie", 40))
 
 # The hidden sheet: key/value rows from A1 (the marker and version first), an empty row, then one row per werkgever
 # under these headers, every value as text (dates ISO).
 KEY_REGISTER, KEY_IDENTITY, KEY_WRITTEN, KEY_SHEET = "register", "register-id", "geschreven", "blad"
-ROW_HEADERS = ("werkgeverscode", "state", "submitted_on", "confirmed_on", "first_exchange", "last_event")
+ROW_HEADERS_1 = ("werkgeverscode", "state", "submitted_on", "confirmed_on", "first_exchange", "last_event")
+ROW_HEADERS = (*ROW_HEADERS_1, "linked_on")
 
 
 def register_identity(key: bytes) -> str:

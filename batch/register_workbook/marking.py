@@ -14,7 +14,8 @@ from batch.register_workbook.checking import Problem, Reading, check_rows
 from batch.register_workbook.layout import register_identity
 from batch.register_workbook.reading import FIX_EXPORT, read_workbook
 
-_EVENTS = {"submitted": "aangemeld", "confirmed": "bevestigd", "changed": "gewijzigd (andere gegevens van stap 2)",
+_EVENTS = {"linked": "gekoppeld", "queried": "navragen", "ended": "beëindigd", "submitted": "aangemeld",
+           "confirmed": "bevestigd", "changed": "gewijzigd (andere gegevens van stap 2)",
            "new": "opnieuw in het register gezet", "forgotten": "uit het register gehaald"}
 
 
@@ -95,6 +96,8 @@ def _moved(moved: Moved, reading: Reading) -> Problem:
 def change_text(change: DatedChange) -> str:
     """A change as the clerk reads it: aangemeld op ..., bevestigd op ..., eerste uitwisseling ..."""
     parts = []
+    if change.linked_on is not None:
+        parts.append(f"gekoppeld op {change.linked_on:%d-%m-%Y}")
     if change.submitted_on is not None:
         parts.append(f"aangemeld op {change.submitted_on:%d-%m-%Y}")
     if change.confirmed_on is not None and change.first_exchange is not None:

@@ -19,8 +19,10 @@ from batch.register_workbook.layout import (
     KEY_REGISTER,
     KEY_SHEET,
     KEY_WRITTEN,
+    LINKED,
     MARKER,
     ROW_HEADERS,
+    ROW_HEADERS_1,
     SHEET,
     VERSION,
 )
@@ -50,6 +52,7 @@ class WorkbookFile:
     seen: dict[str, Seen]  # each row as it was written, by werkgeverscode
     letters: dict[str, str]  # column letter by header
     rows: list[SheetRow] = field(default_factory=list)
+    version: int = VERSION  # format 1 has no Gekoppeld op
 
 
 def read_workbook(path: Path, name: str | None = None) -> WorkbookFile:
@@ -115,35 +118,39 @@ def _recognise(rows: list[list[object]], name: str) -> WorkbookFile:
         values[_text(rows[number][0])] = _text(rows[number][1]) if len(rows[number]) > 1 else ""
         number += 1
     seen: dict[str, Seen] = {}
+    headers = ROW_HEADERS if int(version) >= 2 else ROW_HEADERS_1
     try:
         header = next(n for n in range(number, len(rows)) if any(_text(v) for v in rows[n]))
-        if tuple(_text(v) for v in rows[header][:len(ROW_HEADERS)]) != ROW_HEADERS:
+        if tuple(_text(v) for v in rows[header][:len(headers)]) != headers:
             raise ValueError(header)
         for row in rows[header + 1:]:
-            texts = [_text(v) for v in row[:len(ROW_HEADERS)]] + [""] * len(ROW_HEADERS)
+            texts = [_text(v) for v in row[:len(headers)]] + [""] * len(ROW_HEADERS)
             if texts[0]:
                 submitted, confirmed, first = (date.fromisoformat(t) if t else None for t in texts[2:5])
-                seen[texts[0]] = Seen(texts[1], submitted, confirmed, first, int(texts[5]) if texts[5] else None)
+                seen[texts[0]] = Seen(texts[1], submitted, confirmed, first, int(texts[5]) if texts[5] else None,
+                                      date.fromisoformat(texts[6]) if texts[6] else None,
+                                      knows_linked=headers == ROW_HEADERS)
     except StopIteration:
         pass  # written from an empty register: no rows
     except ValueError:
         raise UnusableInput(f"Het verborgen tabblad van '{name}' is beschadigd; asr-batch kan niet zien hoe de "
                             "rijen waren toen de werkmap werd geschreven.", FIX_EXPORT) from None
     return WorkbookFile(name, values.get(KEY_REGISTER, ""), values.get(KEY_IDENTITY, ""),
-                        values.get(KEY_WRITTEN, ""), values.get(KEY_SHEET, SHEET), seen, {})
+                        values.get(KEY_WRITTEN, ""), values.get(KEY_SHEET, SHEET), seen, {}, version=int(version))
 
 
 def _read_visible(file: WorkbookFile, rows: list[list[object]]) -> None:
     from openpyxl.utils import get_column_letter
 
     header = [_text(v) for v in rows[0]] if rows else []
-    missing = [h for h in (CODE, *EDITABLE) if h not in header]
+    editable = EDITABLE if file.version >= 2 else tuple(h for h in EDITABLE if h != LINKED)
+    missing = [h for h in (CODE, *editable) if h not in header]
     if missing:
         raise UnusableInput(f"In '{file.name}' ontbreekt op tabblad '{file.sheet}' de kolom "
                             f"{', '.join(repr(h) for h in missing)} (in rij 1).", FIX_EXPORT)
-    positions = {h: header.index(h) for h in (CODE, *EDITABLE)}
+    positions = {h: header.index(h) for h in (CODE, *editable)}
     file.letters = {h: get_column_letter(i + 1) for h, i in positions.items()}
     for number, row in enumerate(rows[1:], 2):
         cells = row + [""] * (len(header) - len(row))
         file.rows.append(SheetRow(number, _text(cells[positions[CODE]]),
-                                  {h: cells[positions[h]] for h in EDITABLE}))
+                                  {h: cells[positions[h]] for h in editable}))

@@ -22,6 +22,7 @@ from batch.register_workbook.layout import (
     KEY_REGISTER,
     KEY_SHEET,
     KEY_WRITTEN,
+    LINKED,
     MARKER,
     ROW_HEADERS,
     SHEET,
@@ -42,6 +43,8 @@ _PROMPTS = {
                     "uitwisseling in.",
     FIRST_EXCHANGE: "De datum van de eerste gegevensuitwisseling die a.s.r. in de bevestiging noemt, als "
                     "dd-mm-jjjj. Hoort bij Bevestigd op.",
+    LINKED: "De dag waarop u de werkgever in Exact aan de gebruikersgroep hebt gekoppeld (stap 1), als dd-mm-jjjj. "
+            "Niet na Aangemeld op. Leeg laten mag.",
 }
 _EDITABLE_FILL = "FFFFF7D6"  # a pale yellow: the cells to fill in
 _TOO_LONG_FILL = "FFF8D7D2"  # a pale red: waiting too long
@@ -85,13 +88,17 @@ def write_workbook(status: Status, path: Path, listing: Listing, identity: str) 
 def _values(employer: Employer, listing: Listing) -> list[str | date | int | None]:
     """One werkgever's row: text as text (never a formula), dates as dates, counts as numbers."""
     from batch.register import STATES
+    from batch.status_report import changes_text, confirmed_text
 
     waiting = employer.days_waiting(listing.today)
     too_long = employer.waiting_too_long(listing.today, listing.waiting_over)
     source = f"{employer.source_file}, rij {employer.source_row}" if employer.source_file else ""
+    # an earlier confirmation says so, in its date cell: read back, that text is the date it was (checking.py)
+    confirmed = confirmed_text(employer) if employer.confirmed_earlier else employer.confirmed_on
     return [employer.werkgeverscode, employer.naam or "", STATES[employer.state], employer.last_seen,
             employer.submitted_on, waiting, f"ja (> {listing.waiting_over} dagen)" if too_long else "",
-            employer.confirmed_on, employer.first_exchange, source, len(employer.documents)]
+            confirmed, employer.first_exchange, source, len(employer.documents), employer.linked_on,
+            changes_text(employer), employer.note or ""]
 
 
 def _visible_sheet(ws: Worksheet, shown: list[Employer], listing: Listing) -> None:
@@ -167,7 +174,7 @@ def _hidden_sheet(ws: Worksheet, register: str, identity: str, shown: list[Emplo
     for e in shown:
         rows.append((e.werkgeverscode, e.state, *(d.isoformat() if d else "" for d in
                                                   (e.submitted_on, e.confirmed_on, e.first_exchange)),
-                     "" if e.last_event is None else str(e.last_event)))
+                     "" if e.last_event is None else str(e.last_event), e.linked_on.isoformat() if e.linked_on else ""))
     for number, values in enumerate(rows, 1):
         for column, text in enumerate(values, 1):
             if text:

@@ -20,7 +20,7 @@ blueprint = Blueprint("register", __name__)
 @blueprint.get("/register")
 def register_page() -> BaseResponse:
     """Every werkgever, or those in one state (`status`); `te_lang`: only the submitted ones waiting too long."""
-    from batch.register import Listing
+    from batch.register import Listing, describe_changes
 
     state = request.args.get("status")
     chosen = state if state in REGISTER_STATES else None
@@ -30,7 +30,8 @@ def register_page() -> BaseResponse:
     return render("pagina_register.html", register=status, staten=REGISTER_STATES, gekozen=chosen,
                   getoond=status.shown(listing), lijst=listing, te_lang=status.waiting_too_long(listing),
                   vandaag=listing.today, gemarkeerd=request.args.get("gemarkeerd"), actie=request.args.get("actie"),
-                  opgeruimd=request.args.get("opgeruimd"), bijgewerkt=request.args.get("bijgewerkt"))
+                  opgeruimd=request.args.get("opgeruimd"), bijgewerkt=request.args.get("bijgewerkt"),
+                  wijzigingen=describe_changes)
 
 
 @blueprint.post("/markeer")
@@ -44,7 +45,9 @@ def mark() -> BaseResponse:
             raise UnusableInput("Onbekende actie.", "Laad de pagina opnieuw en probeer het nog eens.")
         with existing(the_page().register) as opened:
             if action == "submitted":
-                opened.mark_submitted([code], date.today())
+                # The button says "Opnieuw aangemeld" on a confirmed werkgever: the click is the explicit choice
+                # (a confirmation step of its own on the page is still to come).
+                opened.mark_submitted([code], date.today(), again=True)
             else:
                 given = request.form.get("first_exchange", "").strip()
                 if not given:
