@@ -2,15 +2,16 @@
 
     python docs/make_screenshots.py
 
-Needs Debian's `chromium` and, for Dutch date fields, `chromium-l10n`. Starts `asr-batch serve` with a register of
-its own in a temporary folder (never the user's), walks the monthly routine with the sample workbooks and writes
-docs/img/*.png.
+Needs Debian's `chromium` (the page's date fields are text, dd-mm-jjjj, in any browser language). Starts
+`asr-batch serve` with a register of its own in a temporary folder (never the user's), walks the monthly routine
+with the sample workbooks and writes docs/img/*.png.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +60,7 @@ def main() -> None:
             page.wait_for_load_state()
         page.get_by_role("link", name="Register", exact=True).click()
         first = page.locator("tr[data-state=submitted]").first
-        first.locator("input[name=first_exchange]").fill("2026-12-15")
+        first.locator("input[name=first_exchange]").fill(f"{date.today() + timedelta(days=8):%d-%m-%Y}")
         shot("5-register")
 
         first.locator("[data-action=confirmed]").click()

@@ -24,7 +24,7 @@ INSTALL_HINT = ("install Debian's Chromium (apt-get install chromium) or set ASR
 # As the machine's own probe starts it: no sandbox as root, and none of the background connections that a closed
 # network refuses.
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--lang=nl-NL"]
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def chromium_path() -> str | None:
@@ -92,19 +92,22 @@ def served(register: Path, temporary: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def chromium(*, javascript: bool = True) -> Iterator[object]:
-    """A fresh browser context (its own profile) that may use the clipboard; yields a Playwright BrowserContext."""
+def chromium(*, javascript: bool = True, lang: str = "nl-NL") -> Iterator[object]:
+    """A fresh browser context (its own profile) that may use the clipboard; yields a Playwright BrowserContext.
+    `lang`: the browser's language, as --lang and the locale (en-US: a page must not depend on it for its dates)."""
     from playwright.sync_api import sync_playwright
 
     path = chromium_path()
     if path is None:
         raise RuntimeError(f"no Chromium found: {INSTALL_HINT}")
     with sync_playwright() as playwright:
-        # Dutch, as a clerk's browser: date fields show dd-mm-jjjj (Chromium takes its language from LANGUAGE)
-        browser = playwright.chromium.launch(executable_path=path, args=ARGS,
-                                             env={**os.environ, "LANGUAGE": "nl", "LANG": "nl_NL.UTF-8"})
+        # Dutch by default, as a clerk's browser (Chromium takes its language from --lang and LANGUAGE)
+        language, country = lang.split("-")
+        browser = playwright.chromium.launch(executable_path=path, args=[*ARGS, f"--lang={lang}"],
+                                             env={**os.environ, "LANGUAGE": language,
+                                                  "LANG": f"{language}_{country}.UTF-8"})
         try:
-            context = browser.new_context(java_script_enabled=javascript, locale="nl-NL",
+            context = browser.new_context(java_script_enabled=javascript, locale=lang,
                                           viewport={"width": 1280, "height": 900},
                                           permissions=["clipboard-read", "clipboard-write"] if javascript else [])
             yield context

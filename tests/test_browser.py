@@ -198,3 +198,69 @@ def test_a_copy_button_keeps_its_label_when_clicked_twice_quickly(page: Any) -> 
     assert button.inner_text() == "Gekopieerd"
     page.wait_for_timeout(1700)
     assert button.inner_text() == "Kopieer"
+
+
+def test_one_werkgever_walks_every_state_in_an_english_browser(server: str) -> None:
+    """Issue 25: in Chromium started with --lang=en-US, every date reads and shows dd-mm-jjjj; one werkgever goes
+    linked → submitted → queried → submitted → confirmed → submitted again (through the confirmation step) →
+    confirmed → ended on the page; after every step the row and `asr-batch status --json` agree."""
+    with chromium(lang="en-US") as context:
+        page = context.new_page()
+        page.goto(server)
+        assert page.evaluate("navigator.language") == "en-US"
+        upload(page, SAMPLE)
+        code = next(r.werkgeverscode for r in check(SAMPLE).rows if r.status == "valid")
+        page.get_by_role("link", name="Register", exact=True).click()
+        row = page.locator(f'tr[data-werkgeverscode="{code}"]')
+        today = date.today()
+        assert row.locator("[data-action=submitted]").locator("..").locator("input[name=op]").input_value() == \
+            f"{today:%d-%m-%Y}"
+
+        def after(state: str) -> dict[str, Any]:
+            page.wait_for_load_state()
+            assert row.get_attribute("data-state") == state
+            (found,) = [e for e in json.loads(run_cli("status", "--json").stdout)["employers"]
+                        if e["werkgeverscode"] == code]
+            assert found["state"] == state
+            return found
+
+        def do(action: str, **fields: str) -> None:
+            form = row.locator(f"form:has([data-action={action}])")
+            for name, value in fields.items():
+                form.locator(f"input[name={name}]").fill(value)
+            form.locator(f"[data-action={action}]").click()
+
+        days = [today - timedelta(days=n) for n in range(8, 0, -1)]
+        do("linked", op=f"{days[0].day}-{days[0].month}-{days[0].year}")  # as typed: 3-12-2026
+        assert after("new")["linked_on"] == days[0].isoformat()
+        assert f"gekoppeld op {days[0]:%d-%m-%Y}" in row.inner_text()
+        do("submitted", op=f"{days[1]:%d-%m-%Y}")
+        assert after("submitted")["submitted_on"] == days[1].isoformat()
+        do("queried", notitie="a.s.r. mist het loonheffingennummer")
+        assert after("queried")["note"] == "a.s.r. mist het loonheffingennummer"
+        do("submitted", op=days[2].isoformat())  # 2026-12-05 is taken too
+        after("submitted")
+        do("confirmed", op=f"{days[3]:%d-%m-%Y}", first_exchange=f"{days[4]:%d-%m-%Y}")
+        found = after("confirmed")
+        assert (found["confirmed_on"], found["first_exchange"]) == (days[3].isoformat(), days[4].isoformat())
+        assert f"{days[3]:%d-%m-%Y}" in row.inner_text() and f"{days[3]:%m/%d/%Y}" not in row.inner_text()
+
+        do("submitted", op=f"{days[5]:%d-%m-%Y}")
+        page.wait_for_load_state()
+        assert page.locator("[data-confirm-for=submitted]").count() == 1
+        assert f"eerder bevestigd op {days[3]:%d-%m-%Y}" in page.locator("main, body").first.inner_text()
+        assert json.loads(run_cli("status", "--json").stdout)["counts"]["confirmed"] == 1  # asking changed nothing
+        page.locator("[data-action=confirm]").click()
+        found = after("submitted")
+        assert found["confirmed_earlier"] is True and found["submitted_on"] == days[5].isoformat()
+        assert f"eerder bevestigd op {days[3]:%d-%m-%Y}" in row.inner_text()
+        do("confirmed", op=f"{days[6]:%d-%m-%Y}", first_exchange=f"{today:%d-%m-%Y}")
+        after("confirmed")
+
+        row.locator("details.meer summary").click()
+        do("ended")
+        page.wait_for_load_state()
+        assert page.locator("[data-confirm-for=ended] input[name=op]").input_value() == f"{today:%d-%m-%Y}"
+        page.locator("[data-action=confirm]").click()
+        assert after("ended")["ended_on"] == today.isoformat()
+        assert row.locator("[data-action=confirmed]").count() == 0

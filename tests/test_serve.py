@@ -321,7 +321,7 @@ def test_the_register_page_lists_every_werkgever_by_state_with_its_buttons(clien
     row = re.search(rf'data-werkgeverscode="{codes[1]}" data-state="confirmed">(.*?)</tr>',
                     client.get(f"{BASE}/register").text, re.S)
     assert row and 'data-action="submitted"' in row.group(1) and 'data-action="confirmed"' in row.group(1)
-    assert f'value="{EXCHANGE}"' in row.group(1)
+    assert f'value="{FIRST_EXCHANGE:%d-%m-%Y}"' in row.group(1)  # dd-mm-jjjj, whatever the browser's language
 
     assert mark(client, codes[0], "submitted").status_code == 303
     filtered = client.get(f"{BASE}/register?status=submitted").text
@@ -343,13 +343,14 @@ def test_marking_from_the_page_uses_the_registers_own_rules(client: FlaskClient)
 
 
 def test_the_pages_opnieuw_aangemeld_submits_a_confirmed_werkgever_again(client: FlaskClient) -> None:
-    """The button is the explicit choice the terminal asks --opnieuw for; the earlier confirmation stays, shown as
-    earlier (issue 25)."""
+    """The confirmation step's button is the explicit choice the terminal asks --opnieuw for; the earlier
+    confirmation stays, shown as earlier (issue 25)."""
     upload(client, SAMPLES / "werkgevers.xlsx")
     later = (date.today() + timedelta(days=10)).isoformat()
     assert mark(client, SECOND, "confirmed", first_exchange=later).status_code == 303
     assert 'title="Opnieuw aangemeld' in client.get(f"{BASE}/register").text
-    assert mark(client, SECOND, "submitted").status_code == 303
+    assert mark(client, SECOND, "submitted").status_code == 200  # first the confirmation step
+    assert mark(client, SECOND, "submitted", zeker="ja").status_code == 303
     (found,) = [e for e in status_of(None).employers if e.werkgeverscode == SECOND]
     assert (found.state, found.submitted_on, found.confirmed_on, found.confirmed_earlier) == (
         "submitted", date.today(), date.today(), True)
@@ -895,3 +896,211 @@ def test_the_register_workbook_keeps_the_pages_access_rules(app: Flask, client: 
                                data={"registerwerkmap": (io.BytesIO(data), "register.xlsx"), "upload": "werkmap-1"})
         assert response.status_code == 403  # no form token
     assert client.get(f"{BASE}/register.xlsx", headers={"Host": "evil.example"}).status_code == 403
+
+
+# --- every action of the terminal on the page (issue 25) --------------------------------------------------------
+
+
+def row_of(page: str, code: str) -> str:
+    """The register page's row of one werkgever, its actions included."""
+    found = re.search(rf'<tr id="werkgever-{code}" data-werkgeverscode="{code}" data-state="[^"]+"[^>]*>(.*?)</tr>',
+                      page, re.S)
+    assert found, f"{code} has a row"
+    return found.group(1)
+
+
+def actions(row: str) -> list[str]:
+    return re.findall(r'data-action="([^"]+)"', row)
+
+
+def employer(code: str) -> object:
+    (found,) = [e for e in status_of(None).employers if e.werkgeverscode == code]
+    return found
+
+
+def test_the_register_page_offers_the_actions_that_fit_each_state(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    page = client.get(f"{BASE}/register").text
+    assert actions(row_of(page, FIRST)) == ["linked", "submitted", "confirmed", "note", "ended", "forget"]
+    assert run_cli("mark", "submitted", FIRST).exit_code == 0
+    assert run_cli("mark", "linked", SECOND).exit_code == 0
+    assert run_cli("mark", "ended", SECOND).exit_code == 0
+    page = client.get(f"{BASE}/register").text
+    assert actions(row_of(page, FIRST)) == ["linked", "submitted", "confirmed", "queried", "note", "ended", "forget"]
+    ended = row_of(page, SECOND)
+    assert actions(ended) == ["submitted", "note", "forget"]  # no Bevestigd, no step 1 again
+    assert ">Opnieuw aangemeld</button>" in ended and f"gekoppeld op {date.today():%d-%m-%Y}" in ended
+    # every date is a text field read as dd-mm-jjjj, with its own label; every field has one
+    assert 'type="date"' not in page
+    fields = re.findall(r"<input (?![^>]*type=\"hidden\")[^>]*>", page.split("<table", 1)[1].split("</table>")[0])
+    assert fields and all(re.search(r'aria-label="[^"]+ \(\d+\)"', f) for f in fields)
+    dates = [f for f in fields if 'name="op"' in f or 'name="first_exchange"' in f]
+    assert dates and all('inputmode="numeric"' in f and 'placeholder="dd-mm-jjjj"' in f for f in dates)
+    assert 'name="op" inputmode="numeric"' in row_of(page, FIRST)
+    assert f'value="{date.today():%d-%m-%Y}"' in row_of(page, FIRST)
+
+
+def test_the_status_filters_include_navragen_and_beeindigd_with_counts(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    run_cli("mark", "submitted", FIRST, SECOND)
+    run_cli("mark", "queried", FIRST, "--note", "kenmerk 1")
+    run_cli("mark", "ended", SECOND)
+    page = client.get(f"{BASE}/register").text
+    assert '<a href="/register?status=queried">navragen (1)</a>' in page
+    assert '<a href="/register?status=ended">beëindigd (1)</a>' in page
+    only = client.get(f"{BASE}/register?status=ended").text
+    assert re.findall(r'data-werkgeverscode="([^"]+)" data-state="', only) == [SECOND]
+
+
+def test_one_werkgever_walks_every_state_on_the_page_and_status_says_so(backend: object,
+                                                                        client: FlaskClient) -> None:
+    """linked → submitted → queried → submitted → confirmed → submitted again (after the confirmation step) →
+    confirmed → ended, each typed as a clerk may type a date; after each step the row and `status --json` agree."""
+    upload(client, SAMPLE)
+    days = {n: date.today() - timedelta(days=n) for n in (10, 9, 8, 7, 6, 5, 4, 3)}
+
+    def step(action: str, state: str, **fields: str) -> dict[str, object]:
+        response = mark(client, FIRST, action, **fields)
+        assert response.status_code == 303, html.unescape(response.text)
+        page = client.get(BASE + response.headers["Location"]).text
+        assert f'data-werkgeverscode="{FIRST}" data-state="{state}"' in page
+        (found,) = [e for e in json.loads(run_cli("status", "--json").stdout)["employers"]
+                    if e["werkgeverscode"] == FIRST]
+        assert found["state"] == state
+        return found
+
+    found = step("linked", "new", op=f"{days[10].day}-{days[10].month}-{days[10].year}")  # 3-12-2026
+    assert found["linked_on"] == days[10].isoformat()
+    assert step("submitted", "submitted", op=days[9].isoformat())["submitted_on"] == days[9].isoformat()
+    found = step("queried", "queried", op=f"{days[8]:%d-%m-%Y}", notitie="a.s.r. mist het loonheffingennummer")
+    assert (found["queried_on"], found["note"]) == (days[8].isoformat(), "a.s.r. mist het loonheffingennummer")
+    step("submitted", "submitted", op=f"{days[7]:%d/%m/%Y}")
+    found = step("confirmed", "confirmed", op=f"{days[6]:%d-%m-%Y}", first_exchange=f"{days[5]:%d-%m-%Y}")
+    assert (found["confirmed_on"], found["first_exchange"]) == (days[6].isoformat(), days[5].isoformat())
+    asked = mark(client, FIRST, "submitted", op=f"{days[4]:%d-%m-%Y}")
+    assert asked.status_code == 200 and 'data-confirm-for="submitted"' in asked.text
+    assert f"eerder bevestigd op {days[6]:%d-%m-%Y}" in html.unescape(asked.text)
+    assert f'value="{days[4]:%d-%m-%Y}"' in asked.text  # the date typed in the row goes along
+    assert employer(FIRST).state == "confirmed"  # asking changed nothing
+    found = step("submitted", "submitted", op=f"{days[4]:%d-%m-%Y}", zeker="ja")
+    assert found["confirmed_earlier"] is True and found["confirmed_on"] == days[6].isoformat()
+    step("confirmed", "confirmed", op=f"{days[3]:%d-%m-%Y}", first_exchange=f"{date.today():%d-%m-%Y}")
+    asked = mark(client, FIRST, "ended")
+    assert asked.status_code == 200 and 'data-confirm-for="ended"' in asked.text
+    assert employer(FIRST).state == "confirmed"
+    found = step("ended", "ended", op=f"{date.today():%d-%m-%Y}", zeker="ja")
+    assert found["ended_on"] == date.today().isoformat()
+    assert f"{FIRST}: beëindigd op {date.today():%d-%m-%Y}" in client.get(
+        f"{BASE}/register?gemarkeerd={FIRST}&actie=ended").text
+
+
+@pytest.mark.parametrize("fields, said", [
+    ({"actie": "submitted", "op": "31-02-2026"}, "De datum bij 'Aangemeld op' ('31-02-2026') is niet te lezen"),
+    ({"actie": "linked", "op": "gisteren"}, "De datum bij 'Gekoppeld op' ('gisteren') is niet te lezen"),
+    ({"actie": "confirmed", "op": "1-2", "first_exchange": EXCHANGE}, "De datum bij 'Bevestigd op' ('1-2')"),
+    ({"actie": "confirmed", "first_exchange": "15/13/2026"}, "De datum bij 'eerste uitwisseling' ('15/13/2026')"),
+    ({"actie": "queried", "notitie": "  "}, f"Bij 'Navragen' voor {FIRST} hoort een notitie"),
+    ({"actie": "note", "notitie": ""}, f"Bij 'Notitie opslaan' voor {FIRST} hoort een notitie"),
+    ({"actie": "linked", "op": f"{date.today() + timedelta(days=1):%d-%m-%Y}"}, "ligt in de toekomst"),
+])
+def test_an_unreadable_date_or_a_missing_note_is_refused_in_dutch_and_changes_nothing(
+        client: FlaskClient, fields: dict[str, str], said: str) -> None:
+    upload(client, SAMPLE)
+    assert run_cli("mark", "submitted", FIRST).exit_code == 0
+    before = [e.to_dict() for e in status_of(None).employers]
+    response = client.post(f"{BASE}/markeer", data={FORM_FIELD: form_token(client), "werkgeverscode": FIRST,
+                                                     **fields})
+    assert response.status_code == 400
+    text = html.unescape(response.text)
+    assert "Niet vastgelegd" in text and said in text and "Oplossing:" in text
+    assert "--" not in text.split("Oplossing:", 1)[1].split("</p>")[0]  # the page's words, not the terminal's
+    assert [e.to_dict() for e in status_of(None).employers] == before
+
+
+def test_dates_out_of_order_are_the_registers_refusal_in_the_pages_words(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    assert run_cli("mark", "submitted", FIRST, "--on", (date.today() - timedelta(days=3)).isoformat()).exit_code == 0
+    late = date.today() - timedelta(days=1)
+    response = mark(client, FIRST, "linked", op=f"{late:%d-%m-%Y}")
+    assert response.status_code == 400
+    text = html.unescape(response.text)
+    assert (f"gekoppeld op {late:%d-%m-%Y} ligt na de aanmelding op "
+            f"{date.today() - timedelta(days=3):%d-%m-%Y}; stap 1 gaat vóór stap 2") in text
+    assert "Oplossing: Vul bij de datum de dag waarop de werkgever in Exact werd gekoppeld." in text
+    assert employer(FIRST).linked_on is None
+    queried = mark(client, SECOND, "queried", notitie="vraag")  # still new: a.s.r. cannot ask about it
+    assert queried.status_code == 400 and "asr-batch mark" not in queried.text and employer(SECOND).state == "new"
+
+
+def test_a_stale_page_cannot_submit_a_confirmed_werkgever_again_without_the_confirmation_step(
+        client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    assert run_cli("mark", "confirmed", FIRST, "--first-exchange", EXCHANGE).exit_code == 0  # a colleague, meanwhile
+    asked = mark(client, FIRST, "submitted", terug="werkbank")
+    assert asked.status_code == 200 and 'data-action="confirm"' in asked.text
+    assert 'name="zeker" value="ja"' in asked.text and 'name="terug" value="werkbank"' in asked.text
+    assert 'href="/werkbank" data-action="cancel"' in asked.text
+    assert employer(FIRST).state == "confirmed"
+
+
+def test_the_note_alone_changes_only_the_note(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    assert run_cli("mark", "submitted", FIRST).exit_code == 0
+    before = employer(FIRST)
+    response = mark(client, FIRST, "note", notitie="belde met Petra, kenmerk B-7")
+    assert response.status_code == 303
+    after = employer(FIRST)
+    assert after.note == "belde met Petra, kenmerk B-7"
+    assert (after.state, after.submitted_on) == (before.state, before.submitted_on)
+    page = client.get(BASE + response.headers["Location"]).text
+    assert f"{FIRST}: notitie vastgelegd." in page
+    assert 'value="belde met Petra, kenmerk B-7"' in row_of(page, FIRST)
+
+
+def test_forget_first_says_what_it_means_and_lists_the_documents_it_leaves(client: FlaskClient) -> None:
+    upload(client, SAMPLE)
+    documents = employer(FIRST).documents
+    assert documents
+    asked = mark(client, FIRST, "forget")
+    assert asked.status_code == 200 and 'data-confirm-for="forget"' in asked.text
+    text = html.unescape(asked.text)
+    assert "helemaal uit het register" in text and "Er is nog niets gewijzigd" in text
+    assert re.findall(r"<li data-document><code>([^<]+)</code>", asked.text) == [html.escape(p) for p in documents]
+    assert FIRST in states()
+    done = mark(client, FIRST, "forget", zeker="ja")
+    assert done.status_code == 200 and "Uit het register gehaald" in done.text
+    assert all(html.escape(p) in done.text for p in documents)
+    assert FIRST not in states() and len(states()) == 9
+
+
+@pytest.mark.parametrize("action", ["linked", "queried", "note", "ended", "forget"])
+def test_every_new_action_needs_the_form_token(client: FlaskClient, action: str) -> None:
+    upload(client, SAMPLE)
+    run_cli("mark", "submitted", FIRST)
+    before = status_of(None).employers
+    response = client.post(f"{BASE}/markeer", data={"werkgeverscode": FIRST, "actie": action, "zeker": "ja",
+                                                     "notitie": "x", FORM_FIELD: "wrong"})
+    assert response.status_code == 403
+    assert status_of(None).employers == before
+
+
+def test_the_werkbank_says_what_changed_shows_the_note_and_reminds_of_step_1(
+        client: FlaskClient, make_workbook: WorkbookBuilder) -> None:
+    upload(client, make_workbook([valid_row(dertiende_maand="Ja")], name="a.xlsx"))
+    page = client.get(f"{BASE}/werkbank").text
+    assert "Eerst in Exact koppelen aan de gebruikersgroep (stap 1)" in page
+    assert 'data-step1' in page and 'data-action="linked"' in page
+    assert mark(client, "1001", "submitted", terug="werkbank").status_code == 303
+    assert run_cli("mark", "note", "1001", "--note", "nieuw secret gevraagd").exit_code == 0
+    upload(client, make_workbook([valid_row(dertiende_maand="Nee")], name="b.xlsx"))
+    page = html.unescape(client.get(f"{BASE}/werkbank").text)
+    assert 'data-state="changed"' in page
+    assert "Geef a.s.r. door wat er is gewijzigd: <b>13e maand: Ja → Nee</b>" in page
+    assert "<p data-note>Notitie: nieuw secret gevraagd</p>" in page
+    day = date.today() - timedelta(days=20)
+    response = mark(client, "1001", "linked", op=f"{day:%d-%m-%Y}", terug="werkbank")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/werkbank?code=1001")
+    page = client.get(BASE + response.headers["Location"]).text
+    assert "1001: stap 1 (gekoppeld in Exact) is vastgelegd." in page
+    assert "data-step1" not in page and f"gekoppeld in Exact op {day:%d-%m-%Y}" in page
+    assert employer("1001").linked_on == day

@@ -6,7 +6,7 @@ import secrets
 
 from flask import Flask
 
-from batch.serve import access, common, files, register_page, round_trip, start, werkbank
+from batch.serve import access, common, files, marking, register_page, round_trip, start, werkbank
 from batch.serve.access import Access
 from batch.serve.common import UPLOAD_LIMIT
 from batch.serve.state import Page
@@ -20,7 +20,7 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
     app.extensions["asr-batch"] = Page(register, workspace)
     app.extensions["asr-batch-access"] = Access(token or secrets.token_urlsafe(32), port)
     # access has no page of its own: its check and headers hold for every request, to a page or not
-    for blueprint in (access.blueprint, common.blueprint, start.blueprint, files.blueprint, register_page.blueprint,
-                      round_trip.blueprint, werkbank.blueprint):
+    for blueprint in (access.blueprint, common.blueprint, start.blueprint, files.blueprint, marking.blueprint,
+                      register_page.blueprint, round_trip.blueprint, werkbank.blueprint):
         app.register_blueprint(blueprint)
     return app

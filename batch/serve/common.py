@@ -36,6 +36,10 @@ _MESSAGES = {
           "opnieuw en meld het."),
 }
 
+# The options a fix may name, as the page's fields are called.
+_FIELDS = {"Geef met --on de": "Vul bij de datum de", "geef met --on de": "vul bij de datum de",
+           "--first-exchange": "'eerste uitwisseling'", "--on": "de datum", "--note": "de notitie"}
+
 blueprint = Blueprint("common", __name__)
 
 
@@ -57,8 +61,12 @@ def message_page(status: int, title: str, text: str, fix: str | None = None) -> 
 
 
 def for_the_page(fix: str) -> str:
-    """The register's fixes name terminal commands; the clerk on the page has buttons instead."""
+    """The register's fixes name terminal commands and options; the clerk on the page has buttons and fields."""
+    if "asr-batch mark" in fix:
+        return "Laad het register opnieuw: bij de werkgever staan de knoppen voor wat nu kan."
     if "asr-batch" not in fix:
+        for option, field in _FIELDS.items():
+            fix = fix.replace(option, field)
         return fix
     return ("Laad de pagina opnieuw en probeer het nog eens. Een werkgever komt in het register door een werkmap te "
             "uploaden waarin hij geldig is.")

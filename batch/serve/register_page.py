@@ -1,18 +1,21 @@
-"""The register page: every werkgever by state, and its actions, which call the register's own functions: mark a
-werkgever submitted or confirmed, and purge (first shown, then done)."""
+"""The register page: every werkgever by state, with its actions (batch.serve.marking), and purge (first shown,
+then done)."""
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from batch.errors import UnusableInput
 from batch.model import REGISTER_STATES
-from batch.serve.common import for_the_page, message_page, render, the_page
+from batch.serve.common import render, the_page
+
+if TYPE_CHECKING:
+    from batch.register import Status
 
 blueprint = Blueprint("register", __name__)
 
@@ -27,38 +30,24 @@ def register_page() -> BaseResponse:
     only_waiting = chosen == "submitted" and request.args.get("te_lang") == "ja"
     listing = Listing(date.today(), chosen, only_waiting=only_waiting)
     status = the_page().status()
+    marked = request.args.get("gemarkeerd")
+    done = _done(status, marked, request.args.get("actie", "")) if marked else None
     return render("pagina_register.html", register=status, staten=REGISTER_STATES, gekozen=chosen,
                   getoond=status.shown(listing), lijst=listing, te_lang=status.waiting_too_long(listing),
-                  vandaag=listing.today, gemarkeerd=request.args.get("gemarkeerd"), actie=request.args.get("actie"),
+                  vandaag=listing.today, gemarkeerd=marked, gedaan=done,
                   opgeruimd=request.args.get("opgeruimd"), bijgewerkt=request.args.get("bijgewerkt"),
                   wijzigingen=describe_changes)
 
 
-@blueprint.post("/markeer")
-def mark() -> BaseResponse:
-    from batch.register import existing, parse_date
+def _done(status: Status, code: str, action: str) -> str | None:
+    """What was just marked, in Dutch, with the date the register now holds ("aangemeld op 03-12-2026")."""
+    from batch.register.steps import DONE
 
-    code = request.form.get("werkgeverscode", "").strip()
-    action = request.form.get("actie", "")
-    try:
-        if action not in ("submitted", "confirmed") or not code:
-            raise UnusableInput("Onbekende actie.", "Laad de pagina opnieuw en probeer het nog eens.")
-        with existing(the_page().register) as opened:
-            if action == "submitted":
-                # The button says "Opnieuw aangemeld" on a confirmed werkgever: the click is the explicit choice
-                # (a confirmation step of its own on the page is still to come).
-                opened.mark_submitted([code], date.today(), again=True)
-            else:
-                given = request.form.get("first_exchange", "").strip()
-                if not given:
-                    raise UnusableInput(f"Bij 'Bevestigd' voor {code} hoort de datum van de eerste "
-                                        "gegevensuitwisseling.", "Vul die datum in en klik opnieuw op Bevestigd.")
-                opened.mark_confirmed([code], date.today(), parse_date(given, "eerste uitwisseling"))
-    except UnusableInput as exc:
-        return message_page(400, "Niet vastgelegd", exc.message, for_the_page(exc.fix))
-    if request.form.get("terug") == "werkbank":
-        return redirect(f"/werkbank?{urlencode({'na': code, 'aangemeld': code})}", code=303)
-    return redirect(f"/register?{urlencode({'gemarkeerd': code, 'actie': action})}", code=303)
+    employer = next((e for e in status.employers if e.werkgeverscode == code), None)
+    if employer is None or action not in DONE:
+        return None
+    day = getattr(employer, f"{action}_on", None)
+    return f"{DONE[action]} op {day:%d-%m-%Y}" if day else DONE[action]
 
 
 @blueprint.route("/opruimen", methods=["GET", "POST"])

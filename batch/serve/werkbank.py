@@ -6,6 +6,8 @@ this session; it is the one page that shows a secret.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -34,16 +36,21 @@ def _current(run: Run, pending: list[tuple[RowResult, str]]) -> tuple[RowResult,
 @blueprint.get("/werkbank")
 def workbench() -> BaseResponse:
     from batch.aanmelding import document_data, mask_secret
+    from batch.register import describe_changes
 
     page = the_page()
     run = page.run
     pending = page.pending(run)
     current = _current(run, pending) if run is not None else None
-    data = document = None
+    data = document = employer = None
     if current is not None and run is not None:
         data = document_data(current[0], run.result, mask_secrets=False)
         document = next((d for d in current[0].documents if d.endswith(".html")), None)
+        employer = next((e for e in page.status().employers if e.werkgeverscode == current[0].werkgeverscode), None)
+    changed = describe_changes(employer.changed_fields, employer.changed_values) if employer else ""
     return render("pagina_werkbank.html", with_secrets=True, run=run, open=pending, huidig=current,
                   gegevens=data, document=document, aangemeld=request.args.get("aangemeld"),
-                  geldig=run.result.counts["valid"] if run else 0, getoond=mask_secret)
+                  gekoppeld=request.args.get("gemarkeerd") if request.args.get("actie") == "linked" else None,
+                  geldig=run.result.counts["valid"] if run else 0, getoond=mask_secret, werkgever=employer,
+                  gewijzigd=changed, vandaag=date.today())
 
