@@ -113,3 +113,15 @@ def test_a_pool_uses_the_forced_method(make_workbook, tmp_path, pool_methods) ->
     _pooled_run(source, tmp_path / "uit")
     forced = os.environ.get(START_METHOD_ENV, "").strip().lower()
     assert pool_methods == [forced or DEFAULT_PDF]
+
+
+def test_ci_runs_the_document_tests_again_with_spawn_and_the_installed_wheel() -> None:
+    root = Path(__file__).resolve().parents[1]
+    lines = (root / ".ci" / "run").read_text(encoding="utf-8").replace("\\\n", " ").splitlines()
+    spawned = [line.split() for line in lines if line.startswith(f"{START_METHOD_ENV}=spawn pytest")]
+    assert len(spawned) == 1, "the spawn run is missing from .ci/run"
+    files = [word for word in spawned[0] if word.startswith("tests/")]
+    assert {Path(__file__).name, "test_process.py", "test_pdf.py", "test_serve.py"} <= {Path(f).name for f in files}
+    assert all((root / f).is_file() for f in files), files
+    assert "bash .ci/installed.sh" in lines
+    assert (root / ".ci" / "installed.sh").is_file()
