@@ -47,6 +47,8 @@ PDF_WORK_DIR = ".pdf"  # in the staging folder: the typesetters' private folders
 # some 50 documents (16: 0.87 s in one process, 0.90 s in two; 50: 1.02 s against 0.88 s).
 POOL_MIN_PDF = 24
 POOL_MIN_HTML = 1_500
+START_METHOD_ENV = "ASR_BATCH_START_METHOD"  # forces how workers start: spawn is what Windows and macOS use
+START_METHODS = ("spawn", "forkserver", "fork")
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,28 @@ def _chunks(indices: list[int], workers: int, largest: int) -> list[list[int]]:
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
 
+def start_method(formats: Collection[str]) -> str:
+    """How the document workers are started: $ASR_BATCH_START_METHOD if set, else what measures best here."""
+    forced = os.environ.get(START_METHOD_ENV, "").strip().lower()
+    if forced:
+        if forced not in START_METHODS:
+            raise UnusableInput(f"{START_METHOD_ENV}={forced!r} is geen bekende manier om processen te starten.",
+                                f"Kies spawn, forkserver of fork, of laat {START_METHOD_ENV} weg.")
+        here = [method for method in START_METHODS if method in multiprocessing.get_all_start_methods()]
+        if forced not in here:  # fork and forkserver do not exist on Windows
+            raise UnusableInput(f"{START_METHOD_ENV}={forced} kan niet op dit besturingssysteem.",
+                                f"Kies {' of '.join(here)}, of laat {START_METHOD_ENV} weg.")
+        return forced
+    if not sys.platform.startswith("linux"):
+        return "spawn"  # macOS and Windows: the job is pickled for each worker
+    if "pdf" in formats:
+        # Typst's threads do not survive a fork: a worker forked from a process that has typeset anything
+        # (an office template's check, an earlier run in the same process) would hang. A fork server is a
+        # clean process that forks the workers; the job is pickled to each (3,000 rows: some 50 ms).
+        return "forkserver"
+    return "fork"  # the rows are shared with the workers, not copied
+
+
 class Documents:
     """The registration documents of one run. A context manager: leaving it stops the pool, if any.
 
@@ -201,6 +225,7 @@ class Documents:
         threshold = POOL_MIN_PDF if "pdf" in job.formats else POOL_MIN_HTML
         self.workers = max(1, min(jobs, likely // threshold))
         self._largest = 4 if "pdf" in job.formats else 64
+        self._method = start_method(job.formats)  # checked on every run, not only when a pool starts
         self._pool: ProcessPoolExecutor | None = None
         self._early: list[tuple[list[int], Future[list[int]]]] = []
         self._early_rows: set[int] = set()
@@ -220,20 +245,11 @@ class Documents:
         # The typesetters' folders held the data of the last PDF, secret included; never part of the output.
         shutil.rmtree(self.job.folder.parent / PDF_WORK_DIR, ignore_errors=True)
 
-    def _start_method(self) -> str:
-        if not sys.platform.startswith("linux"):
-            return "spawn"  # macOS and Windows: the job is pickled for each worker
-        if "pdf" in self.job.formats:
-            # Typst's threads do not survive a fork: a worker forked from a process that has typeset anything
-            # (an office template's check, an earlier run in the same process) would hang. A fork server is a
-            # clean process that forks the workers; the job is pickled to each (3,000 rows: some 50 ms).
-            multiprocessing.get_context("forkserver").set_forkserver_preload(["batch.documents", "batch.pdf"])
-            return "forkserver"
-        return "fork"  # the rows are shared with the workers, not copied
-
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            context = multiprocessing.get_context(self._start_method())
+            if self._method == "forkserver":
+                multiprocessing.get_context("forkserver").set_forkserver_preload(["batch.documents", "batch.pdf"])
+            context = multiprocessing.get_context(self._method)
             # The workers take turns to create a file. Creating one locks the folder in the kernel, and a
             # process waiting for that lock may spin on a core instead of sleeping: slow when creating is
             # slow (ext4 without a journal skips every inode deleted in the last 30 s, one by one).
