@@ -278,8 +278,8 @@ def purge(dry_run: bool, register: str | None) -> int:
 def serve(port: int, no_browser: bool, register: str | None) -> int:
     """Start de pagina voor in de browser: werkmap uploaden, werkbank, register. Alleen op deze computer.
 
-    Het adres (met een geheime sleutel) staat op de eerste regel en wordt in de browser geopend. Stop met Ctrl+C;
-    de geüploade werkmap en de gemaakte bestanden worden dan gewist.
+    Het adres (met een geheime sleutel) staat op de eerste regel en wordt in de browser geopend. Stop met de knop
+    Stoppen op de pagina of met Ctrl+C; de geüploade werkmap en de gemaakte bestanden worden dan gewist.
 
     Voorbeeld: asr-batch serve
     """

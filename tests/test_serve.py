@@ -13,6 +13,8 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -513,6 +515,46 @@ def test_every_upload_lives_in_the_private_folder_and_is_gone_when_the_workspace
     assert not workspace.root.exists()
 
 
+# --- the Stoppen button (issue 26) -----------------------------------------------------------------------------
+
+
+STOP_FORM = re.compile(r'<form method="post" action="/stoppen" class="stoppen">\s*'
+                       rf'<input type="hidden" name="{FORM_FIELD}" value="([^"]+)">\s*'
+                       r'<button type="submit" data-action="stop"[^>]*>Stoppen</button>')
+
+
+@pytest.mark.parametrize("path", ["/", "/register", "/werkbank", "/opruimen", "/bestaat-niet"])
+def test_every_page_has_the_stop_button_in_a_form_with_the_form_token(client: FlaskClient, path: str) -> None:
+    response = client.get(BASE + path)
+    found = STOP_FORM.findall(response.text)
+    assert found == [_form_token(TOKEN)], response.text[:3000]  # the 404 message page included
+
+
+def test_a_stop_without_the_form_token_is_403_and_stops_nothing(app: Flask, client: FlaskClient) -> None:
+    stop = app.extensions["asr-batch-stop"]
+    for data in ({}, {FORM_FIELD: "verkeerd"}):
+        response = client.post(f"{BASE}/stoppen", data=data)
+        response.close()
+        assert response.status_code == 403 and "Geen toegang" in response.text
+    assert app.test_client().post(f"{BASE}/stoppen", data={FORM_FIELD: _form_token(TOKEN)}).status_code == 403
+    assert client.get(f"{BASE}/stoppen").status_code == 405
+    assert not stop.requested.is_set()
+
+
+def test_the_stop_answers_with_the_closing_page_then_asks_the_server_to_stop(app: Flask, client: FlaskClient) -> None:
+    stop = app.extensions["asr-batch-stop"]
+    woken: list[bool] = []
+    stop.wake = lambda: woken.append(stop.requested.is_set())
+    response = client.post(f"{BASE}/stoppen", data={FORM_FIELD: form_token(client)})
+    text = html.unescape(response.text)
+    assert response.status_code == 200
+    assert "asr-batch is gestopt" in text and "U kunt dit venster nu sluiten." in text
+    assert "het register blijft bewaard" in text
+    assert 'data-action="stop"' not in text and "Klik op Stoppen" not in text  # nothing left to stop
+    response.close()
+    assert stop.requested.is_set() and woken == [True]
+
+
 # --- the server as a process ------------------------------------------------------------------------------
 
 
@@ -529,6 +571,16 @@ class Browser:
 
     def get(self, path: str) -> str:
         return self.opener.open(self.base + path, timeout=30).read().decode()
+
+    def stop(self) -> tuple[int, str]:
+        """Click Stoppen: the status and the page of the answer."""
+        import urllib.parse
+
+        token = re.search(rf'name="{FORM_FIELD}" value="([^"]+)"', self.get("/"))
+        assert token
+        answer = self.opener.open(self.base + "/stoppen", data=urllib.parse.urlencode({FORM_FIELD: token.group(1)})
+                                  .encode(), timeout=60)
+        return int(answer.status), html.unescape(answer.read().decode())
 
     def upload(self, workbook: Path, timeout: float = 300, follow: bool = True) -> int:
         import urllib.error
@@ -586,13 +638,11 @@ def test_ctrl_c_and_a_closed_terminal_stop_serve_cleanly_too(tmp_path: Path, sig
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stopping_during_an_upload_finishes_it_then_leaves_nothing(tmp_path: Path,
-                                                                  make_workbook: WorkbookBuilder) -> None:
-    import threading
-    import time
-
+def _uploading(tmp_path: Path, make_workbook: WorkbookBuilder
+               ) -> tuple[subprocess.Popen[str], Browser, threading.Thread, list[object]]:
+    """A real server in `tmp_path` that is busy with a large upload: it has begun writing documents. Returns the
+    server, its browser, the thread that uploads and the list its answer (or error) lands in."""
     big = make_workbook(numbered_rows(2000))
-    tmp_path = tmp_path / "tmp"
     tmp_path.mkdir()
     server, first = start_server(tmp_path)
     browser = Browser(first.strip())
@@ -610,11 +660,56 @@ def test_stopping_during_an_upload_finishes_it_then_leaves_nothing(tmp_path: Pat
     while not list(tmp_path.glob("asr-batch-serve-*/werkmap-*/.uitvoer.*.bezig/aanmeldingen/*")):
         assert time.monotonic() < deadline, "the upload never started writing documents"
         time.sleep(0.02)
+    return server, browser, uploading, outcome
+
+
+def test_stopping_during_an_upload_finishes_it_then_leaves_nothing(tmp_path: Path,
+                                                                  make_workbook: WorkbookBuilder) -> None:
+    tmp_path = tmp_path / "tmp"
+    server, _, uploading, outcome = _uploading(tmp_path, make_workbook)
     code, stderr = stop(server)
     uploading.join(60)
     assert outcome == [303]  # the upload was finished and answered before the server closed
     assert code == 0
     assert "Even wachten" in stderr and "gewist" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _ended(server: subprocess.Popen[str]) -> tuple[int, str]:
+    try:
+        _, stderr = server.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        raise AssertionError("serve did not stop after Stoppen") from None
+    return server.returncode, stderr
+
+
+def test_the_stop_button_ends_the_real_server_with_exit_0_and_nothing_left(tmp_path: Path) -> None:
+    server, first = start_server(tmp_path)
+    try:
+        browser = Browser(first.strip())
+        assert browser.upload(SAMPLE) == 200
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith("asr-batch-serve-")]
+        status, page = browser.stop()
+    finally:
+        code, stderr = _ended(server)
+    assert status == 200 and "asr-batch is gestopt" in page and "U kunt dit venster nu sluiten." in page
+    assert code == 0
+    assert stderr.splitlines()[-1] == "asr-batch serve gestopt; de tijdelijke bestanden zijn gewist."
+    assert "Traceback" not in stderr and SECRET not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_stop_button_during_an_upload_finishes_it_first(tmp_path: Path, make_workbook: WorkbookBuilder) -> None:
+    tmp_path = tmp_path / "tmp"
+    server, browser, uploading, outcome = _uploading(tmp_path, make_workbook)
+    status, page = browser.stop()
+    code, stderr = _ended(server)
+    uploading.join(60)
+    assert status == 200 and "De werkmap die nu wordt verwerkt, wordt eerst afgemaakt" in page
+    assert outcome == [303]  # the upload was finished and answered before the server closed
+    assert code == 0
+    assert "Even wachten" in stderr and stderr.splitlines()[-1].endswith("de tijdelijke bestanden zijn gewist.")
     assert list(tmp_path.iterdir()) == []
 
 
