@@ -9,10 +9,12 @@ from __future__ import annotations
 import html
 import io
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -742,7 +744,7 @@ def test_an_upload_over_the_limit_gets_the_dutch_413_from_the_real_server(tmp_pa
     assert code == 0
 
 
-def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path) -> None:
+def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path, private_register: Path) -> None:
     from batch.workspace import IN_USE, PREFIX
 
     abandoned = tmp_path / f"{PREFIX}dood"
@@ -753,7 +755,8 @@ def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path
     other.mkdir()
     server, first = start_server(tmp_path)  # a live one: its folder must survive the next server's sweep
     try:
-        second, _ = start_server(tmp_path)
+        # another register: for the same one a second serve opens the running page instead (issue 26)
+        second, _ = start_server(tmp_path, private_register.with_name("ander-register.sqlite"))
         try:
             assert not abandoned.exists()
             assert other.exists()
@@ -763,6 +766,74 @@ def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path
     finally:
         stop(server)
     assert [p.name for p in tmp_path.iterdir()] == ["iets-anders"]
+
+
+# --- a second serve opens the running one (issue 26) -----------------------------------------------------------
+
+
+def _address_files(config: Path) -> list[Path]:
+    return sorted((config / "serve").glob("*.url"))
+
+
+def test_a_second_serve_for_the_same_register_opens_the_running_page(tmp_path: Path, this_computer: Path) -> None:
+    server, first = start_server(tmp_path)
+    try:
+        [address] = _address_files(this_computer)
+        assert address.stat().st_mode & 0o777 == 0o600 and address.read_text() == first
+        second = subprocess.run([sys.executable, "-m", "batch.cli", "serve", "--no-browser"], capture_output=True,
+                                text=True, timeout=60, env={**os.environ, "TMPDIR": str(tmp_path)})
+        assert second.returncode == 0
+        assert second.stdout == first  # the running page's address, as the first line
+        assert second.stderr == "asr-batch serve draait al voor dit register, op het adres hierboven.\n"
+        assert len(list(tmp_path.glob("asr-batch-serve-*"))) == 1  # no second server, no second folder
+        assert Browser(first.strip()).upload(SAMPLE) == 200  # the first one serves on
+    finally:
+        code, _ = stop(server)
+    assert code == 0 and _address_files(this_computer) == []
+
+
+def test_a_second_serve_opens_the_running_page_in_the_browser(tmp_path: Path, this_computer: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: opened.append(url) or True)
+    server, first = start_server(tmp_path)
+    try:
+        result = run_cli("serve")
+    finally:
+        stop(server)
+    assert result.exit_code == 0 and opened == [first.strip()] and result.stdout == first
+    assert result.stderr == "asr-batch serve draait al voor dit register; die pagina wordt in de browser geopend.\n"
+
+
+def test_the_address_left_by_a_killed_server_is_ignored(tmp_path: Path, this_computer: Path) -> None:
+    killed, first = start_server(tmp_path)
+    killed.kill()
+    killed.communicate()
+    [address] = _address_files(this_computer)
+    assert address.read_text() == first  # left behind
+    server, url = start_server(tmp_path)
+    try:
+        assert url != first and address.read_text() == url  # a page of its own, announced in its place
+    finally:
+        code, stderr = stop(server)
+    assert code == 0 and "gewist" in stderr
+    assert _address_files(this_computer) == []
+
+
+def test_a_serve_for_another_register_starts_its_own_page(tmp_path: Path, private_register: Path,
+                                                          this_computer: Path) -> None:
+    server, first = start_server(tmp_path)
+    try:
+        other, url = start_server(tmp_path, private_register.with_name("ander-register.sqlite"))
+        try:
+            assert url != first and len(_address_files(this_computer)) == 2
+        finally:
+            stop(other)
+    finally:
+        stop(server)
+    assert _address_files(this_computer) == []
 
 
 def test_serve_refuses_a_port_in_use_in_dutch(tmp_path: Path) -> None:

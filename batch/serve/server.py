@@ -14,6 +14,7 @@ from batch.errors import UnusableInput
 from batch.redact import redact
 from batch.serve.access import Access
 from batch.serve.app import create_app
+from batch.serve.running import announce, withdraw
 from batch.serve.state import Page
 from batch.serve.stop import Stop
 from batch.workspace import Workspace
@@ -82,6 +83,7 @@ class Server:
         self.app = create_app(port=self.port, register=register, workspace=self.workspace)
         access: Access = self.app.extensions["asr-batch-access"]
         self.url = f"http://127.0.0.1:{self.port}/?token={access.token}"
+        self._announced = announce(self.url, register)  # from now on a second `serve` opens this page
 
     @property
     def _page(self) -> Page:
@@ -112,6 +114,7 @@ class Server:
         """After `run` has returned: let an upload that is running finish (its documents hold secrets and are
         still being written) and every request thread end, then close the sockets and remove the workspace.
         True when nothing of the workspace is left."""
+        withdraw(self._announced, self.url)
         with self._page.busy:
             self._server.task_dispatcher.shutdown(timeout=60)
             with contextlib.suppress(OSError):
