@@ -278,25 +278,33 @@ def purge(dry_run: bool, register: str | None) -> int:
 def serve(port: int, no_browser: bool, register: str | None) -> int:
     """Start de pagina voor in de browser: werkmap uploaden, werkbank, register. Alleen op deze computer.
 
-    Het adres (met een geheime sleutel) staat op de eerste regel en wordt in de browser geopend. Stop met Ctrl+C;
-    de geüploade werkmap en de gemaakte bestanden worden dan gewist.
+    Het adres (met een geheime sleutel) staat op de eerste regel en wordt in de browser geopend. Stop met de knop
+    Stoppen op de pagina of met Ctrl+C; de geüploade werkmap en de gemaakte bestanden worden dan gewist.
 
     Voorbeeld: asr-batch serve
     """
     import webbrowser
 
+    from batch.serve.running import ALREADY_RUNNING, ALREADY_RUNNING_NO_BROWSER, running_page
     from batch.serve.server import FINISHING_UPLOAD, RUNNING, Server
     from batch.signals import Terminated, ignore_further
 
+    running = running_page(register)
+    if running is not None:  # a second start (a double click on the shortcut): the page that runs
+        click.echo(running)
+        click.echo(ALREADY_RUNNING_NO_BROWSER if no_browser else ALREADY_RUNNING, err=True)
+        if not no_browser:
+            webbrowser.open(running)
+        return 0
     with collector.running():  # a server runs for hours: its garbage is collected
         server = Server(port=port, register=register)
         try:
-            click.echo(server.url)
-            sys.stdout.flush()
-            click.echo(RUNNING, err=True)
-            if not no_browser:
-                webbrowser.open(server.url)
-            try:
+            try:  # a stop right after the address is printed is a stop too, not a crash
+                click.echo(server.url)
+                sys.stdout.flush()
+                click.echo(RUNNING, err=True)
+                if not no_browser:
+                    webbrowser.open(server.url)
                 server.run()
             except (KeyboardInterrupt, Terminated):
                 ignore_further()

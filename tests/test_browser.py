@@ -264,3 +264,31 @@ def test_one_werkgever_walks_every_state_in_an_english_browser(server: str) -> N
         page.locator("[data-action=confirm]").click()
         assert after("ended")["ended_on"] == today.isoformat()
         assert row.locator("[data-action=confirmed]").count() == 0
+
+
+def test_the_stop_button_shows_the_closing_page_and_ends_the_server(needs_browser: None, private_register: Path,
+                                                                   tmp_path: Path) -> None:
+    from browser import start_server
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    process, url = start_server(temporary, private_register)
+    try:
+        with chromium() as context:
+            tab = context.new_page()
+            tab.goto(url.strip())
+            upload(tab, SAMPLE)
+            tab.goto(tab.url.rsplit("/", 1)[0] + "/werkbank")
+            tab.click("[data-action=stop]")
+            tab.wait_for_selector("h1[data-gestopt]")
+            assert tab.locator("h1").inner_text() == "asr-batch is gestopt"
+            assert "U kunt dit venster nu sluiten." in tab.locator("[role=status]").inner_text()
+            assert tab.locator("[data-action=stop]").count() == 0
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert stderr.splitlines()[-1] == "asr-batch serve gestopt; de tijdelijke bestanden zijn gewist."
+    assert list(temporary.iterdir()) == []
+    assert json.loads(run_cli("status", "--json").stdout)["counts"]["new"] == 10  # the register is kept

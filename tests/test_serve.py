@@ -9,10 +9,14 @@ from __future__ import annotations
 import html
 import io
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -513,6 +517,46 @@ def test_every_upload_lives_in_the_private_folder_and_is_gone_when_the_workspace
     assert not workspace.root.exists()
 
 
+# --- the Stoppen button (issue 26) -----------------------------------------------------------------------------
+
+
+STOP_FORM = re.compile(r'<form method="post" action="/stoppen" class="stoppen">\s*'
+                       rf'<input type="hidden" name="{FORM_FIELD}" value="([^"]+)">\s*'
+                       r'<button type="submit" data-action="stop"[^>]*>Stoppen</button>')
+
+
+@pytest.mark.parametrize("path", ["/", "/register", "/werkbank", "/opruimen", "/bestaat-niet"])
+def test_every_page_has_the_stop_button_in_a_form_with_the_form_token(client: FlaskClient, path: str) -> None:
+    response = client.get(BASE + path)
+    found = STOP_FORM.findall(response.text)
+    assert found == [_form_token(TOKEN)], response.text[:3000]  # the 404 message page included
+
+
+def test_a_stop_without_the_form_token_is_403_and_stops_nothing(app: Flask, client: FlaskClient) -> None:
+    stop = app.extensions["asr-batch-stop"]
+    for data in ({}, {FORM_FIELD: "verkeerd"}):
+        response = client.post(f"{BASE}/stoppen", data=data)
+        response.close()
+        assert response.status_code == 403 and "Geen toegang" in response.text
+    assert app.test_client().post(f"{BASE}/stoppen", data={FORM_FIELD: _form_token(TOKEN)}).status_code == 403
+    assert client.get(f"{BASE}/stoppen").status_code == 405
+    assert not stop.requested.is_set()
+
+
+def test_the_stop_answers_with_the_closing_page_then_asks_the_server_to_stop(app: Flask, client: FlaskClient) -> None:
+    stop = app.extensions["asr-batch-stop"]
+    woken: list[bool] = []
+    stop.wake = lambda: woken.append(stop.requested.is_set())
+    response = client.post(f"{BASE}/stoppen", data={FORM_FIELD: form_token(client)})
+    text = html.unescape(response.text)
+    assert response.status_code == 200
+    assert "asr-batch is gestopt" in text and "U kunt dit venster nu sluiten." in text
+    assert "het register blijft bewaard" in text
+    assert 'data-action="stop"' not in text and "Klik op Stoppen" not in text  # nothing left to stop
+    response.close()
+    assert stop.requested.is_set() and woken == [True]
+
+
 # --- the server as a process ------------------------------------------------------------------------------
 
 
@@ -529,6 +573,16 @@ class Browser:
 
     def get(self, path: str) -> str:
         return self.opener.open(self.base + path, timeout=30).read().decode()
+
+    def stop(self) -> tuple[int, str]:
+        """Click Stoppen: the status and the page of the answer."""
+        import urllib.parse
+
+        token = re.search(rf'name="{FORM_FIELD}" value="([^"]+)"', self.get("/"))
+        assert token
+        answer = self.opener.open(self.base + "/stoppen", data=urllib.parse.urlencode({FORM_FIELD: token.group(1)})
+                                  .encode(), timeout=60)
+        return int(answer.status), html.unescape(answer.read().decode())
 
     def upload(self, workbook: Path, timeout: float = 300, follow: bool = True) -> int:
         import urllib.error
@@ -586,13 +640,11 @@ def test_ctrl_c_and_a_closed_terminal_stop_serve_cleanly_too(tmp_path: Path, sig
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stopping_during_an_upload_finishes_it_then_leaves_nothing(tmp_path: Path,
-                                                                  make_workbook: WorkbookBuilder) -> None:
-    import threading
-    import time
-
+def _uploading(tmp_path: Path, make_workbook: WorkbookBuilder
+               ) -> tuple[subprocess.Popen[str], Browser, threading.Thread, list[object]]:
+    """A real server in `tmp_path` that is busy with a large upload: it has begun writing documents. Returns the
+    server, its browser, the thread that uploads and the list its answer (or error) lands in."""
     big = make_workbook(numbered_rows(2000))
-    tmp_path = tmp_path / "tmp"
     tmp_path.mkdir()
     server, first = start_server(tmp_path)
     browser = Browser(first.strip())
@@ -610,11 +662,56 @@ def test_stopping_during_an_upload_finishes_it_then_leaves_nothing(tmp_path: Pat
     while not list(tmp_path.glob("asr-batch-serve-*/werkmap-*/.uitvoer.*.bezig/aanmeldingen/*")):
         assert time.monotonic() < deadline, "the upload never started writing documents"
         time.sleep(0.02)
+    return server, browser, uploading, outcome
+
+
+def test_stopping_during_an_upload_finishes_it_then_leaves_nothing(tmp_path: Path,
+                                                                  make_workbook: WorkbookBuilder) -> None:
+    tmp_path = tmp_path / "tmp"
+    server, _, uploading, outcome = _uploading(tmp_path, make_workbook)
     code, stderr = stop(server)
     uploading.join(60)
     assert outcome == [303]  # the upload was finished and answered before the server closed
     assert code == 0
     assert "Even wachten" in stderr and "gewist" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _ended(server: subprocess.Popen[str]) -> tuple[int, str]:
+    try:
+        _, stderr = server.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        raise AssertionError("serve did not stop after Stoppen") from None
+    return server.returncode, stderr
+
+
+def test_the_stop_button_ends_the_real_server_with_exit_0_and_nothing_left(tmp_path: Path) -> None:
+    server, first = start_server(tmp_path)
+    try:
+        browser = Browser(first.strip())
+        assert browser.upload(SAMPLE) == 200
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith("asr-batch-serve-")]
+        status, page = browser.stop()
+    finally:
+        code, stderr = _ended(server)
+    assert status == 200 and "asr-batch is gestopt" in page and "U kunt dit venster nu sluiten." in page
+    assert code == 0
+    assert stderr.splitlines()[-1] == "asr-batch serve gestopt; de tijdelijke bestanden zijn gewist."
+    assert "Traceback" not in stderr and SECRET not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_stop_button_during_an_upload_finishes_it_first(tmp_path: Path, make_workbook: WorkbookBuilder) -> None:
+    tmp_path = tmp_path / "tmp"
+    server, browser, uploading, outcome = _uploading(tmp_path, make_workbook)
+    status, page = browser.stop()
+    code, stderr = _ended(server)
+    uploading.join(60)
+    assert status == 200 and "De werkmap die nu wordt verwerkt, wordt eerst afgemaakt" in page
+    assert outcome == [303]  # the upload was finished and answered before the server closed
+    assert code == 0
+    assert "Even wachten" in stderr and stderr.splitlines()[-1].endswith("de tijdelijke bestanden zijn gewist.")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -647,7 +744,7 @@ def test_an_upload_over_the_limit_gets_the_dutch_413_from_the_real_server(tmp_pa
     assert code == 0
 
 
-def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path) -> None:
+def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path, private_register: Path) -> None:
     from batch.workspace import IN_USE, PREFIX
 
     abandoned = tmp_path / f"{PREFIX}dood"
@@ -658,7 +755,8 @@ def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path
     other.mkdir()
     server, first = start_server(tmp_path)  # a live one: its folder must survive the next server's sweep
     try:
-        second, _ = start_server(tmp_path)
+        # another register: for the same one a second serve opens the running page instead (issue 26)
+        second, _ = start_server(tmp_path, private_register.with_name("ander-register.sqlite"))
         try:
             assert not abandoned.exists()
             assert other.exists()
@@ -668,6 +766,74 @@ def test_a_new_server_removes_the_folder_a_killed_one_left_behind(tmp_path: Path
     finally:
         stop(server)
     assert [p.name for p in tmp_path.iterdir()] == ["iets-anders"]
+
+
+# --- a second serve opens the running one (issue 26) -----------------------------------------------------------
+
+
+def _address_files(config: Path) -> list[Path]:
+    return sorted((config / "serve").glob("*.url"))
+
+
+def test_a_second_serve_for_the_same_register_opens_the_running_page(tmp_path: Path, this_computer: Path) -> None:
+    server, first = start_server(tmp_path)
+    try:
+        [address] = _address_files(this_computer)
+        assert address.stat().st_mode & 0o777 == 0o600 and address.read_text() == first
+        second = subprocess.run([sys.executable, "-m", "batch.cli", "serve", "--no-browser"], capture_output=True,
+                                text=True, timeout=60, env={**os.environ, "TMPDIR": str(tmp_path)})
+        assert second.returncode == 0
+        assert second.stdout == first  # the running page's address, as the first line
+        assert second.stderr == "asr-batch serve draait al voor dit register, op het adres hierboven.\n"
+        assert len(list(tmp_path.glob("asr-batch-serve-*"))) == 1  # no second server, no second folder
+        assert Browser(first.strip()).upload(SAMPLE) == 200  # the first one serves on
+    finally:
+        code, _ = stop(server)
+    assert code == 0 and _address_files(this_computer) == []
+
+
+def test_a_second_serve_opens_the_running_page_in_the_browser(tmp_path: Path, this_computer: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: opened.append(url) or True)
+    server, first = start_server(tmp_path)
+    try:
+        result = run_cli("serve")
+    finally:
+        stop(server)
+    assert result.exit_code == 0 and opened == [first.strip()] and result.stdout == first
+    assert result.stderr == "asr-batch serve draait al voor dit register; die pagina wordt in de browser geopend.\n"
+
+
+def test_the_address_left_by_a_killed_server_is_ignored(tmp_path: Path, this_computer: Path) -> None:
+    killed, first = start_server(tmp_path)
+    killed.kill()
+    killed.communicate()
+    [address] = _address_files(this_computer)
+    assert address.read_text() == first  # left behind
+    server, url = start_server(tmp_path)
+    try:
+        assert url != first and address.read_text() == url  # a page of its own, announced in its place
+    finally:
+        code, stderr = stop(server)
+    assert code == 0 and "gewist" in stderr
+    assert _address_files(this_computer) == []
+
+
+def test_a_serve_for_another_register_starts_its_own_page(tmp_path: Path, private_register: Path,
+                                                          this_computer: Path) -> None:
+    server, first = start_server(tmp_path)
+    try:
+        other, url = start_server(tmp_path, private_register.with_name("ander-register.sqlite"))
+        try:
+            assert url != first and len(_address_files(this_computer)) == 2
+        finally:
+            stop(other)
+    finally:
+        stop(server)
+    assert _address_files(this_computer) == []
 
 
 def test_serve_refuses_a_port_in_use_in_dutch(tmp_path: Path) -> None:

@@ -6,10 +6,11 @@ import secrets
 
 from flask import Flask
 
-from batch.serve import access, common, files, marking, register_page, round_trip, start, werkbank
+from batch.serve import access, common, files, marking, register_page, round_trip, start, stop, werkbank
 from batch.serve.access import Access
 from batch.serve.common import UPLOAD_LIMIT
 from batch.serve.state import Page
+from batch.serve.stop import Stop
 from batch.workspace import Workspace
 
 
@@ -19,8 +20,9 @@ def create_app(*, port: int, register: str | None, workspace: Workspace, token: 
     app.config.update(MAX_CONTENT_LENGTH=UPLOAD_LIMIT, MAX_FORM_MEMORY_SIZE=1024 * 1024)
     app.extensions["asr-batch"] = Page(register, workspace)
     app.extensions["asr-batch-access"] = Access(token or secrets.token_urlsafe(32), port)
+    app.extensions["asr-batch-stop"] = Stop()
     # access has no page of its own: its check and headers hold for every request, to a page or not
     for blueprint in (access.blueprint, common.blueprint, start.blueprint, files.blueprint, marking.blueprint,
-                      register_page.blueprint, round_trip.blueprint, werkbank.blueprint):
+                      register_page.blueprint, round_trip.blueprint, stop.blueprint, werkbank.blueprint):
         app.register_blueprint(blueprint)
     return app

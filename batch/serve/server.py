@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -13,7 +14,9 @@ from batch.errors import UnusableInput
 from batch.redact import redact
 from batch.serve.access import Access
 from batch.serve.app import create_app
+from batch.serve.running import announce, withdraw
 from batch.serve.state import Page
+from batch.serve.stop import Stop
 from batch.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -22,9 +25,11 @@ if TYPE_CHECKING:
 # waitress answers a larger body than UPLOAD_LIMIT itself, in English, so it lets through up to its own default and
 # the app says it in Dutch. (The page's script stops a large file before it is sent at all.)
 SERVER_BODY_LIMIT = 1024 * 1024 * 1024
+SENDING_LIMIT = 5.0  # seconds the closing page may take to leave before the server stops anyway
 
 # What the terminal says while the page runs and as it stops (the CLI prints them on stderr).
-RUNNING = "asr-batch serve draait op deze computer. Stop met Ctrl+C in dit venster."
+RUNNING = ("asr-batch serve draait op deze computer. Stop met de knop Stoppen op de pagina, of met Ctrl+C in dit "
+           "venster.")
 FINISHING_UPLOAD = "Even wachten: de werkmap die nu wordt verwerkt, wordt eerst afgemaakt en dan gewist."
 
 
@@ -44,6 +49,11 @@ def _quiet_waitress() -> None:
     logger.propagate = False
     if not any(isinstance(h, _OneLine) for h in logger.handlers):
         logger.addHandler(_OneLine())
+
+
+def _unsent(channels: dict[int, Any]) -> bool:
+    """Whether a connection still holds an answer that is not yet sent."""
+    return any(getattr(channel, "total_outbufs_len", 0) for channel in list(channels.values()))
 
 
 class Server:
@@ -73,6 +83,7 @@ class Server:
         self.app = create_app(port=self.port, register=register, workspace=self.workspace)
         access: Access = self.app.extensions["asr-batch-access"]
         self.url = f"http://127.0.0.1:{self.port}/?token={access.token}"
+        self._announced = announce(self.url, register)  # from now on a second `serve` opens this page
 
     @property
     def _page(self) -> Page:
@@ -85,12 +96,25 @@ class Server:
         return self._page.busy.locked()
 
     def run(self) -> None:
-        self._server.run()
+        """Serve until Ctrl+C or a stop signal (raised here, as before) or the page's Stoppen button: then on
+        until the closing page has been sent (a few seconds at most), and return."""
+        from waitress import wasyncore
+
+        stop: Stop = self.app.extensions["asr-batch-stop"]
+        stop.wake = self._server.pull_trigger
+        server = self._server
+        timeout = server.adj.asyncore_loop_timeout
+        while not stop.requested.is_set():
+            wasyncore.loop(timeout=timeout, map=server._map, count=1)
+        deadline = time.monotonic() + SENDING_LIMIT
+        while _unsent(server._map) and time.monotonic() < deadline:
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
 
     def close(self) -> bool:
         """After `run` has returned: let an upload that is running finish (its documents hold secrets and are
         still being written) and every request thread end, then close the sockets and remove the workspace.
         True when nothing of the workspace is left."""
+        withdraw(self._announced, self.url)
         with self._page.busy:
             self._server.task_dispatcher.shutdown(timeout=60)
             with contextlib.suppress(OSError):
