@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from batch import __version__, collector
+from batch.console import forgive_unencodable, json_for_stdout
 from batch.errors import UnusableInput
 from batch.guard import Context, guarded, run_group
 from batch.options import parse_formats, parse_mark, parse_state, quiet_option, register_option, strict_option
@@ -69,7 +70,7 @@ def validate(file: Path, as_json: bool, strict: bool, quiet: bool) -> int:
 
     result = check(file, strict=strict)
     if as_json:
-        click.echo(redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
+        click.echo(json_for_stdout(redact(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))))
     elif quiet:
         click.echo(counts_line(result), err=True)
     else:
@@ -163,7 +164,7 @@ def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, wai
     else:
         report = status_of(register)
     if as_json:
-        click.echo(json.dumps(report.to_dict(state, listing), ensure_ascii=False, indent=2))
+        click.echo(json_for_stdout(json.dumps(report.to_dict(state, listing), ensure_ascii=False, indent=2)))
     elif xlsx is None:
         click.echo(format_status(report, listing))
     return 0
@@ -319,6 +320,7 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
 def run() -> None:
     """The console entry point: `main` with usage errors in Dutch, exit code 2."""
     collector.pause_until_exit()
+    forgive_unencodable()
     # asr-batch does no linear algebra, yet numpy's OpenBLAS starts a thread per core when pandas loads, and
     # those threads spin beside the document workers (0.1 s of CPU at 10,000 rows). An office may still set it.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
