@@ -284,6 +284,7 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
 
     Voorbeeld: asr-batch serve
     """
+    import threading
     import webbrowser
 
     from batch.serve.running import ALREADY_RUNNING, ALREADY_RUNNING_NO_BROWSER, running_page
@@ -304,8 +305,8 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
                 click.echo(server.url)
                 sys.stdout.flush()
                 click.echo(RUNNING, err=True)
-                if not no_browser:
-                    webbrowser.open(server.url)
+                if not no_browser:  # beside the server: a BROWSER command that waits must not hold up the page
+                    threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
                 server.run()
             except (KeyboardInterrupt, Terminated):
                 ignore_further()

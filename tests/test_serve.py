@@ -6,6 +6,7 @@ the end. The browser tests are in test_browser.py.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import json
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browser import start_server, stop
+from browser import read_first_line, start_server, stop
 from conftest import (
     ALL_SECRETS,
     EXCHANGE,
@@ -630,6 +631,31 @@ def test_serve_prints_its_url_first_binds_only_loopback_and_stops_on_sigterm_wit
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_browser_command_that_waits_does_not_hold_up_the_page_or_the_stop(tmp_path: Path) -> None:
+    """Some BROWSER commands only return when the browser closes: the page must answer meanwhile."""
+    temporary, pid = tmp_path / "tmp", tmp_path / "browser.pid"
+    temporary.mkdir()
+    browser = tmp_path / "wachtende-browser"
+    browser.write_text(f'#!/bin/sh\necho $$ > "{pid}"\nexec sleep 300 >/dev/null 2>&1\n')  # off the test's pipes
+    browser.chmod(0o700)
+    server = subprocess.Popen([sys.executable, "-m", "batch.cli", "serve"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "TMPDIR": str(temporary), "BROWSER": str(browser)})
+    try:
+        first = read_first_line(server, timeout=60)
+        page = Browser(first.strip()).get("/")  # before the change: no answer until the browser command returned
+        assert 'action="/stoppen"' in page
+        assert pid.exists()  # the browser command was started and still runs
+    finally:
+        code, stderr = stop(server)
+        if pid.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid.read_text()), signal.SIGKILL)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "gewist" in stderr
+    assert list(temporary.iterdir()) == []
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGINT)],
                          ids=["ctrl-c", "closed-terminal"])
 def test_ctrl_c_and_a_closed_terminal_stop_serve_cleanly_too(tmp_path: Path, signum: int) -> None:
@@ -913,6 +939,43 @@ def test_an_odd_file_name_gets_the_workbooks_own_verdict(client: FlaskClient) ->
         response = upload(client, SAMPLE, name=name)
         assert response.status_code == 303, name
         assert "10" in client.get(f"{BASE}/resultaat").text
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u202b", "\u202c", "\u202d", "\u2066", "\u2067",
+                                     "\u2068", "\u2069", "\u200e", "\u200f", "\u200b", "\ufeff", "\u061c"])
+def test_bidi_controls_and_other_format_characters_leave_the_uploaded_name(control: str) -> None:
+    assert upload_name(f"werkgevers{control}xcod.xlsx") == "werkgeversxcod.xlsx"
+    assert upload_name(f"{control}.xlsx") == "xlsx"  # what stays of it, as for ".xlsx" itself
+    assert upload_name(control) == "werkmap.xlsx"
+
+
+def test_a_right_to_left_override_in_the_name_reaches_neither_the_page_the_zip_nor_the_register(
+        client: FlaskClient) -> None:
+    """ "werkgevers\u202excod.xlsx" would show as "werkgeversxlsx.docx" in a download name or a message."""
+    assert upload(client, SAMPLE, name="werkgevers\u202excod.xlsx").status_code == 303
+    page = client.get(f"{BASE}/resultaat").text
+    assert "werkgeversxcod.xlsx" in page and "\u202e" not in page
+    disposition = client.get(f"{BASE}/aanmeldingen.zip").headers["Content-Disposition"]
+    assert "werkgeversxcod-aanmeldingen.zip" in disposition
+    assert "202e" not in disposition.lower() and "\u202e" not in disposition
+    sources = {e.source_file for e in status_of(None).employers}
+    assert sources and all(s and s.endswith("werkgeversxcod.xlsx") and "\u202e" not in s for s in sources)
+
+
+def test_an_uploaded_workbook_is_saved_readable_by_this_user_only(client: FlaskClient, workspace: Workspace) -> None:
+    import stat
+
+    upload(client, SAMPLE)
+    saved = list(workspace.root.rglob("werkgevers.xlsx"))
+    assert saved and [stat.S_IMODE(p.stat().st_mode) for p in saved] == [0o600] * len(saved)
+    previous = os.umask(0)  # the most open umask: the mode is the code's, not the umask's
+    try:
+        data = client.get(f"{BASE}/register.xlsx").data
+        assert upload_register_workbook(client, data, "mijn-register.xlsx").status_code == 200
+    finally:
+        os.umask(previous)
+    kept = list(workspace.root.rglob("mijn-register.xlsx"))
+    assert kept and [stat.S_IMODE(p.stat().st_mode) for p in kept] == [0o600]
 
 
 def test_port_80_accepts_the_host_without_a_port(workspace: Workspace) -> None:

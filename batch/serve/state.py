@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,12 +58,25 @@ _UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
 
 def upload_name(given: str | None) -> str:
-    """The uploaded file's own name, as messages and the register show it, made safe to save on any system."""
-    name = _UNSAFE_IN_NAMES.sub("_", Path((given or "").replace("\\", "/")).name).strip(" .") or "werkmap.xlsx"
+    """The uploaded file's own name, as messages and the register show it, made safe to save on any system.
+
+    Format characters (Unicode category Cf: the bidi overrides and isolates, zero-width marks) go: a right-to-left
+    override would make "werkgevers\u202excod.xlsx" read as "werkgeversxlsx.docx" in a message or a download name.
+    """
+    given = "".join(c for c in given or "" if unicodedata.category(c) != "Cf")
+    name = _UNSAFE_IN_NAMES.sub("_", Path(given.replace("\\", "/")).name).strip(" .") or "werkmap.xlsx"
     stem, dot, suffix = name.rpartition(".")
     if not dot or len(suffix) > 10:
         stem, suffix = name, ""
     return stem[:100] + (f".{suffix}" if suffix else "")
+
+
+def save_private(upload: Any, path: Path) -> None:
+    """Save an upload as a new file only this user may read, as everything else in the workspace: created 0600
+    rather than saved with the umask's 0644 and narrowed after, so no one else can open it in between."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        upload.save(file)
 
 
 class Page:
@@ -93,7 +108,7 @@ class Page:
         source = folder / "invoer" / name
         try:
             source.parent.mkdir(mode=0o700)
-            upload.save(source)
+            save_private(upload, source)
             options = Options(register=locate(self.register), only_pending=only_pending)
             try:
                 result = process(source, folder / "uitvoer", options)
@@ -114,7 +129,7 @@ class Page:
         name = upload_name(upload.filename)
         path = folder / name
         try:
-            upload.save(path)
+            save_private(upload, path)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
