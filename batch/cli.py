@@ -306,7 +306,7 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
                 sys.stdout.flush()
                 click.echo(RUNNING, err=True)
                 if not no_browser:  # beside the server: a BROWSER command that waits must not hold up the page
-                    threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+                    threading.Thread(target=_open_quietly, args=(server.url,), daemon=True).start()
                 server.run()
             except (KeyboardInterrupt, Terminated):
                 ignore_further()
@@ -316,6 +316,16 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
             cleaned = server.close()
     click.echo(server.stopped(cleaned), err=True)
     return 0 if cleaned else 2
+
+
+def _open_quietly(url: str) -> None:
+    """Open the page in the browser from a thread of its own; a failure there must not print a traceback (the
+    address is on the first line, and the clerk can open it by hand)."""
+    import contextlib
+    import webbrowser
+
+    with contextlib.suppress(Exception):
+        webbrowser.open(url)
 
 
 def run() -> None:
