@@ -228,7 +228,7 @@ def mark(state: str | None, codes: tuple[str, ...], on: str | None, first_exchan
     exchange = parse_date(first_exchange, "--first-exchange") if first_exchange else None
     with existing(register) as opened:
         done = opened.mark(Mark(state or "submitted", day, exchange, note=note, again=again), codes)
-    click.echo(marked_line(state or "submitted", day, done, again=again), err=True)
+    click.echo(marked_line(state or "submitted", day, done, again=again, first_exchange=exchange, note=note), err=True)
     return 0
 
 

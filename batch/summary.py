@@ -8,19 +8,15 @@ from pathlib import Path
 
 from batch.catalogue import Issue, Severity
 from batch.model import STATUS_NL, Result
+from batch.words import count
 
 SEVERITY_NL = {Severity.ERROR: "fout", Severity.WARNING: "waarschuwing"}
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def counts_line(result: Result) -> str:
     c = result.counts
-    return (f"{_plural(c['rows'], 'rij', 'rijen')}: {c['valid']} geldig, {c['invalid']} ongeldig, "
-            f"{c['skipped']} overgeslagen; {_plural(c['errors'], 'fout', 'fouten')}, "
-            f"{_plural(c['warnings'], 'waarschuwing', 'waarschuwingen')}")
+    return (f"{count(c['rows'], 'rij')}: {c['valid']} geldig, {c['invalid']} ongeldig, "
+            f"{c['skipped']} overgeslagen; {count(c['errors'], 'fout')}, {count(c['warnings'], 'waarschuwing')}")
 
 
 def _issue_line(issue: Issue) -> str:
@@ -56,7 +52,7 @@ def process_closing(result: Result, target: Path, only_pending: bool) -> str:
     if only_pending:
         _, _, carried, without = result.document_counts
         held = carried + without
-        line = f"--only-pending: {held} werkgever(s) al aangemeld of bevestigd, zonder nieuw document"
+        line = f"--only-pending: {count(held, 'werkgever')} al aangemeld of bevestigd, zonder nieuw document"
         if carried and carried == held:
             line += "; hun eerdere aanmelding is meegenomen uit de vorige uitvoer"
         elif carried:
@@ -70,7 +66,7 @@ def process_closing(result: Result, target: Path, only_pending: bool) -> str:
     if result.left_behind:
         reasons = Counter(d.reason for d in result.left_behind)
         told = "; ".join(f"{n}: {reason}" for reason, n in reasons.most_common())
-        documents = _plural(len(result.left_behind), "eerder document", "eerdere documenten")
+        documents = count(result.left_behind, "eerder document")
         lines.append(f"Niet meegenomen uit de vorige uitvoer: {documents} ({told}); de lijst staat in "
                      "overzicht.html.")
     lines.append(f"Uitvoer: {target}")
