@@ -123,7 +123,7 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
     with progress_for(enabled=not quiet) as progress:
         result = run_process(file, target, options, progress=progress)
     if not quiet:
-        click.echo(process_closing(result, target, only_pending), err=True)
+        click.echo(redact(process_closing(result, target, only_pending)), err=True)
     return result.exit_code
 
 

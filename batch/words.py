@@ -16,15 +16,21 @@ def plural(noun: str) -> str:
     return PLURALS.get(noun, f"{noun}s")
 
 
-def count(n: int | Sized, noun: str, many: str | None = None) -> str:
+def _number(n: int | str | Sized) -> int | str:
+    """A number as given, as digits (a page's query string), or as the length of a collection."""
+    if isinstance(n, str):
+        return int(n) if n.isdecimal() else n
+    return n if isinstance(n, int) else len(n)
+
+
+def count(n: int | str | Sized, noun: str, many: str | None = None) -> str:
     """`n` (a number, or the length of a collection) with the noun in the right number: count(1, "werkgever") is
     "1 werkgever", count(2, "werkgever") "2 werkgevers"."""
-    number = n if isinstance(n, int) else len(n)
+    number = _number(n)
     return f"{number} {noun if number == 1 else many or plural(noun)}"
 
 
-def word(n: int | Sized, noun: str, many: str | None = None) -> str:
+def word(n: int | str | Sized, noun: str, many: str | None = None) -> str:
     """Only the noun, in the number that `n` asks for (for "de 2 werkgevers" or a verb: word(n, "wacht",
     "wachten"))."""
-    number = n if isinstance(n, int) else len(n)
-    return noun if number == 1 else many or plural(noun)
+    return noun if _number(n) == 1 else many or plural(noun)

@@ -387,6 +387,6 @@ def test_a_mark_repeats_what_it_recorded_the_first_exchange_and_note_included(th
               exchange.isoformat())
     assert said == (f"2 werkgevers bevestigd op {dutch(ago(2))}, eerste uitwisseling op {dutch(exchange)}: "
                     "1001, 1002\n")
-    said = ok("mark", "navragen", "1003", "--on", ago(1).isoformat(), "--note", "kenmerk\tA-12")
-    assert "1 werkgever op navragen gezet" in said and said.endswith(': 1003; notitie: "kenmerk A-12"\n')
+    said = ok("mark", "navragen", "1001", "--on", ago(1).isoformat(), "--note", "kenmerk\tA-12")
+    assert "1 werkgever op navragen gezet" in said and said.endswith(': 1001; notitie: "kenmerk A-12"\n')
     assert employer("1002")["first_exchange"] == exchange.isoformat()

@@ -32,8 +32,9 @@ def test_count(n: int | list[str], noun: str, expected: str) -> None:
 def test_word_and_the_jinja_filters() -> None:
     assert (word(1, "staat", "staan"), word(2, "staat", "staan")) == ("staat", "staan")
     env = make_environment()
-    template = env.from_string('{{ 1|aantal("werkgever") }}; {{ [1, 2]|aantal("rij") }}; {{ 2|woord("is", "zijn") }}')
-    assert template.render() == "1 werkgever; 2 rijen; zijn"
+    template = env.from_string('{{ 1|aantal("werkgever") }}; {{ [1, 2]|aantal("rij") }}; {{ 2|woord("is", "zijn") }}; '
+                               '{{ "1"|aantal("aanmelding") }}; {{ "3"|aantal("aanmelding") }}')
+    assert template.render() == "1 werkgever; 2 rijen; zijn; 1 aanmelding; 3 aanmeldingen"
 
 
 def test_the_terminal_counts_for_1_and_for_2() -> None:
