@@ -64,7 +64,7 @@ def counts_line(status: Status, listing: Listing | None = None) -> str:
 
 def format_status(status: Status, listing: Listing) -> str:
     shown = status.shown(listing)
-    lines = [f"Register: {status.register}", counts_line(status, listing)]
+    lines = [f"Register: {status.place}", counts_line(status, listing)]
     if not status.employers:
         lines += ["", "Het register is leeg: 'asr-batch process werkmap.xlsx' zet de geldige werkgevers erin."]
         return "\n".join(lines)

@@ -1333,3 +1333,11 @@ def test_the_werkbank_says_what_changed_shows_the_note_and_reminds_of_step_1(
     assert "1001: stap 1 (gekoppeld in Exact) is vastgelegd." in page
     assert "data-step1" not in page and f"gekoppeld in Exact op {day:%d-%m-%Y}" in page
     assert employer("1001").linked_on == day
+
+
+def test_the_start_and_register_pages_show_a_register_file_as_its_path(client: FlaskClient,
+                                                                        private_register: Path) -> None:
+    """Issue 28: the clerk reads where the file is, not sqlite:////... (status --json keeps the URL)."""
+    for page in ("/", "/register"):
+        text = html.unescape(client.get(f"{BASE}{page}").text)
+        assert f"Register: {private_register}<" in text and "sqlite:" not in text

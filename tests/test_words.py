@@ -87,3 +87,22 @@ def test_the_toelichting_explains_eerder_and_the_two_kinds_of_rights(tmp_path: P
                    "met Beheer rechten", "Het zijn twee verschillende rechten"):
         assert needle in text, needle
     assert text.index("Vooraf") < text.index("Stap 1") < text.index("Twee soorten rechten")
+
+
+@pytest.mark.parametrize(("url", "place"), [
+    ("sqlite:////home/anke/asr-batch/register.sqlite", "/home/anke/asr-batch/register.sqlite"),
+    ("sqlite:///C%3A%5CUsers%5Canke%5Cregister.sqlite", "C:\\Users\\anke\\register.sqlite"),
+    ("postgresql://clerk@db/asr", "postgresql://clerk@db/asr"),
+])
+def test_a_register_file_is_shown_as_its_path(url: str, place: str) -> None:
+    from batch.register import Status
+
+    assert Status(url, []).place == place
+
+
+def test_status_names_the_register_file_by_its_path(private_register: Path) -> None:
+    from conftest import run_cli
+
+    result = run_cli("status")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == f"Register: {private_register}"
