@@ -149,8 +149,8 @@ class PathValue(click.ParamType):  # type: ignore[type-arg]  # generic only in n
 def _name(param: click.Parameter | None, ctx: click.Context | None) -> str:
     if param is None:
         return "een waarde"
-    if isinstance(param, click.Argument):
-        return param.make_metavar(ctx) if ctx is not None else (param.human_readable_name or "").upper()
+    if isinstance(param, click.Argument):  # WERKMAP, not [WERKMAP] or WERKGEVERSCODE...
+        return (param.make_metavar(ctx) if ctx is not None else param.human_readable_name or "").strip("[].").upper()
     return "/".join(param.opts)
 
 
@@ -179,6 +179,8 @@ def usage_message(error: click.UsageError) -> str:
         metavar = option.make_metavar(error.ctx) if option is not None and error.ctx is not None else "WAARDE"
         return f"bij {name} hoort een waarde, direct erachter: {name} {metavar}."
     if isinstance(error, click.BadParameter):
+        if isinstance(error.param, click.Argument):
+            return f"ongeldige waarde voor {_name(error.param, error.ctx)}: {error.message}"
         name = error.param.get_error_hint(error.ctx) if error.param is not None and error.ctx else "waarde"
         return f"ongeldige waarde voor {name}: {error.message}"
     command = error.ctx.command if error.ctx is not None else None

@@ -116,7 +116,10 @@ def test_every_usage_error_is_dutch_and_exits_2(capsys: pytest.CaptureFixture[st
                            "status, mark, forget, purge of serve."),
     (("--debug",), "geef een opdracht: kies template, validate, process, status, mark, forget, purge of serve."),
     (("process",), "het argument WERKMAP ontbreekt (bijvoorbeeld: werkgevers.xlsx)."),
-    (("forget",), "het argument WERKGEVERSCODE... ontbreekt (bijvoorbeeld: 1001 1002)."),
+    (("forget",), "het argument WERKGEVERSCODE ontbreekt (bijvoorbeeld: 1001 1002)."),
+    (("mark", "verstuurd", "1001"), "ongeldige waarde voor STATUS: kies submitted (aangemeld), confirmed "
+                                    "(bevestigd), linked (gekoppeld), queried (navragen), ended (beeindigd) of note "
+                                    "(notitie), niet 'verstuurd'."),
     (("process", "--only-pendin", "a.xlsx"), "onbekende optie --only-pendin; bedoelt u --only-pending?"),
     (("process", "a.xlsx", "-o"), "bij -o hoort een waarde, direct erachter: -o MAP."),
     (("process", "--strict=ja", "a.xlsx"), "--strict is een schakelaar en neemt geen waarde; schrijf alleen "
