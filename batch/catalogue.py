@@ -55,6 +55,12 @@ CATALOGUE: dict[str, Code] = {
         Code("ja_nee", E, "Geen Ja of Nee",
              "'{column}' moet Ja of Nee zijn, maar is '{value}'.",
              "Vul Ja of Nee in (of kies uit de keuzelijst)."),
+        Code("ja_nee_bijna", E, "Ja of Nee verkeerd gespeld",
+             "'{column}' is '{value}'; bedoelt u {suggestion}?",
+             "Vul {suggestion} in (of kies uit de keuzelijst)."),
+        Code("verloning_bijna", E, "Verloning verkeerd gespeld",
+             "'{column}' is '{value}'; bedoelt u {suggestion}?",
+             "Vul {suggestion} in (of kies uit de keuzelijst)."),
         Code("verloning_onbekend", E, "Onbekende verloning",
              "'{column}' is '{value}'; dat is geen verloningsperiode die asr-batch herkent.",
              "Vul Maandelijks of 4-wekelijks in (of kies uit de keuzelijst)."),
@@ -94,7 +100,12 @@ CATALOGUE: dict[str, Code] = {
         Code("dga_aantal", E, "Aantal namen en nummers verschilt",
              "Het aantal DGA-namen ({names}) en het aantal medewerkersnummers ({numbers}) is niet gelijk.",
              "Geef elke DGA precies één medewerkersnummer, in dezelfde volgorde als de namen. Scheid namen en "
-             "nummers met een puntkomma (;), niet met een komma."),
+             "nummers met een puntkomma (;)."),
+        Code("dga_scheidingsteken", E, "DGA's gescheiden met een ander teken dan ;",
+             "In '{column}' staan {parts} gescheiden door {separator}; asr-batch scheidt alleen bij een puntkomma "
+             "(;), dus leest het daar één {noun}.",
+             "Schrijf de rij met puntkomma's, in dezelfde volgorde: '{names_column}': {names}, "
+             "'{numbers_column}': {numbers}."),
         Code("dga_overbodig", W, "DGA-gegevens bij DGA = Nee",
              "'{dga_column}' is Nee, maar '{column}' is ingevuld.",
              "Zet '{dga_column}' op Ja als er een DGA op de loonlijst staat; anders maakt u '{column}' leeg."),

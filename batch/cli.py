@@ -16,13 +16,14 @@ import click
 from batch import __version__, collector
 from batch.console import forgive_unencodable, json_for_stdout
 from batch.errors import UnusableInput
-from batch.guard import Context, guarded, run_group
+from batch.guard import Context, guarded
 from batch.options import parse_formats, parse_mark, parse_state, quiet_option, register_option, strict_option
 from batch.redact import redact
+from batch.usage import VERSION_TEXT, DutchGroup, PathValue, WholeNumber, run_group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="asr-batch", message="%(prog)s %(version)s")
+@click.group(cls=DutchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="asr-batch", message="%(prog)s %(version)s", help=VERSION_TEXT)
 @click.option("--debug", is_flag=True,
               help="Toon bij een onverwachte fout de technische details (geheimen weggelaten).")
 def main(debug: bool) -> None:
@@ -39,7 +40,7 @@ def main(debug: bool) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path), default="asr-werkgevers.xlsx")
+@click.argument("path", type=PathValue(), default="asr-werkgevers.xlsx", metavar="[WERKMAP]")
 @click.option("--force", is_flag=True, help="Overschrijf een bestaand bestand.")
 @guarded
 def template(path: Path, force: bool) -> int:
@@ -55,7 +56,7 @@ def template(path: Path, force: bool) -> int:
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=PathValue(), metavar="WERKMAP")
 @click.option("--json", "as_json", is_flag=True, help="Druk het resultaat af als JSON (vorm van resultaat.json).")
 @strict_option
 @quiet_option("Alleen de telling tonen (op stderr), geen meldingen.")
@@ -79,18 +80,18 @@ def validate(file: Path, as_json: bool, strict: bool, quiet: bool) -> int:
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
+@click.argument("file", type=PathValue(), metavar="WERKMAP")
+@click.option("-o", "--output", "output", type=PathValue(), default=None, metavar="MAP",
               help="Uitvoermap (standaard <naam>-uitvoer in de huidige map).")
-@click.option("--format", "formats", default="html,pdf", callback=parse_formats, show_default=True,
-              help="Welke documenten: html, pdf of html,pdf.")
+@click.option("--format", "formats", default="html,pdf", callback=parse_formats, metavar="SOORT",
+              help="Welke documenten: html, pdf of html,pdf (standaard html,pdf).")
 @strict_option
 @click.option("--mask-secrets", is_flag=True,
               help="Toon in de documenten alleen de laatste 4 tekens van het Client Secret.")
-@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+@click.option("--templates", "templates_dir", type=PathValue(folder=True), default=None, metavar="MAP",
               help="Map met eigen Jinja2-sjablonen (bijv. aanmelding.html) die de ingebouwde vervangen.")
 @click.option("--force", is_flag=True, help="Gebruik de uitvoermap ook als er andere bestanden in staan.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+@click.option("-j", "--jobs", type=WholeNumber(1), default=None, metavar="AANTAL",
               help="Aantal processen voor de documenten (standaard: alle processorkernen).")
 @register_option
 @click.option("--no-register", is_flag=True, help="Laat het register ongemoeid.")
@@ -122,7 +123,7 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
     with progress_for(enabled=not quiet) as progress:
         result = run_process(file, target, options, progress=progress)
     if not quiet:
-        click.echo(process_closing(result, target, only_pending), err=True)
+        click.echo(redact(process_closing(result, target, only_pending)), err=True)
     return result.exit_code
 
 
@@ -132,11 +133,11 @@ def process(file: Path, output: Path | None, formats: tuple[str, ...], strict: b
               help="Toon alleen werkgevers met deze status: new (nieuw), submitted (aangemeld), confirmed "
                    "(bevestigd), changed (gewijzigd), queried (navragen) of ended (beeindigd). De tellingen blijven "
                    "over het hele register.")
-@click.option("--xlsx", "xlsx", type=click.Path(path_type=Path), default=None,
+@click.option("--xlsx", "xlsx", type=PathValue(), default=None, metavar="WERKMAP",
               help="Schrijf dezelfde tabel ook als werkmap, waarin u de datums van aanmelden en bevestigen invult; "
                    "lees die terug met 'asr-batch mark --from'.")
 @click.option("--force", is_flag=True, help="Overschrijf een bestaande werkmap bij --xlsx.")
-@click.option("--waiting-over", type=click.IntRange(min=0), default=None, metavar="DAGEN",
+@click.option("--waiting-over", type=WholeNumber(0), default=None, metavar="DAGEN",
               help="Markeer aangemelde werkgevers die langer dan DAGEN op a.s.r. wachten (standaard 30); met --state "
                    "submitted alleen die.")
 @register_option
@@ -171,19 +172,19 @@ def status(as_json: bool, state: str | None, xlsx: Path | None, force: bool, wai
 
 
 @main.command()
-@click.argument("state", required=False, callback=parse_mark, metavar="STATUS")
-@click.argument("codes", nargs=-1)
+@click.argument("state", required=False, callback=parse_mark, metavar="[STATUS]")
+@click.argument("codes", nargs=-1, metavar="[WERKGEVERSCODE]...")
 @click.option("--on", "on", default=None, metavar="DATUM",
               help="Datum waarop het gebeurde: gekoppeld, aangemeld, bevestigd, navraag, beëindigd (standaard "
                    "vandaag).")
 @click.option("--first-exchange", default=None, metavar="DATUM",
-              help="Bij confirmed: de datum van de eerste gegevensuitwisseling (verplicht).")
+              help="Bij bevestigd (confirmed): de datum van de eerste gegevensuitwisseling (verplicht).")
 @click.option("--note", default=None, metavar="TEKST",
               help="Een notitie bij de werkgever (kenmerk van a.s.r., wie u sprak); vervangt de vorige, \"\" wist "
-                   "hem. Verplicht bij queried.")
+                   "hem. Verplicht bij navragen (queried).")
 @click.option("--opnieuw", "--again", "again", is_flag=True,
-              help="Bij submitted: meld een bevestigde (of beëindigde) werkgever bewust opnieuw aan.")
-@click.option("--from", "from_file", type=click.Path(path_type=Path), default=None, metavar="WERKMAP",
+              help="Bij aangemeld (submitted): meld een bevestigde (of beëindigde) werkgever bewust opnieuw aan.")
+@click.option("--from", "from_file", type=PathValue(), default=None, metavar="WERKMAP",
               help="Lees de datums terug uit een werkmap van 'asr-batch status --xlsx' en leg ze vast. Alles of niets.")
 @click.option("--dry-run", is_flag=True, help="Bij --from: toon alleen wat er zou veranderen.")
 @register_option
@@ -193,14 +194,19 @@ def mark(state: str | None, codes: tuple[str, ...], on: str | None, first_exchan
     """Leg vast wat er met werkgevers is gebeurd. Alles of niets.
 
     \b
-    STATUS: linked (gekoppeld, stap 1 in Exact), submitted (aangemeld, stap 2), confirmed (bevestigd, stap 3),
-    queried (navragen: a.s.r. kwam terug), ended (beeindigd), note (notitie: alleen de notitie).
+    STATUS, in het Nederlands of zoals het register ze noemt:
+      gekoppeld   (linked)     stap 1 in Exact gedaan
+      aangemeld   (submitted)  stap 2: aangemeld bij a.s.r.
+      bevestigd   (confirmed)  stap 3: a.s.r. bevestigde; met --first-exchange
+      navragen    (queried)    a.s.r. kwam terug met een vraag of weigering; met --note
+      beeindigd   (ended)      de werkgever is vertrokken
+      notitie     (note)       alleen de notitie
     Of lees de datums terug uit de werkmap van 'asr-batch status --xlsx', waarin u ze hebt ingevuld.
 
     \b
-    Voorbeeld: asr-batch mark confirmed 1001 1002 --first-exchange 15-12-2026
+    Voorbeeld: asr-batch mark bevestigd 1001 1002 --first-exchange 15-12-2026
                asr-batch mark navragen 1003 --note "a.s.r. mist het loonheffingennummer"
-               asr-batch mark submitted 1004 --opnieuw
+               asr-batch mark aangemeld 1004 --opnieuw
                asr-batch mark --from register.xlsx --dry-run
     """
     import datetime
@@ -222,12 +228,12 @@ def mark(state: str | None, codes: tuple[str, ...], on: str | None, first_exchan
     exchange = parse_date(first_exchange, "--first-exchange") if first_exchange else None
     with existing(register) as opened:
         done = opened.mark(Mark(state or "submitted", day, exchange, note=note, again=again), codes)
-    click.echo(marked_line(state or "submitted", day, done, again=again), err=True)
+    click.echo(marked_line(state or "submitted", day, done, again=again, first_exchange=exchange, note=note), err=True)
     return 0
 
 
 @main.command()
-@click.argument("codes", nargs=-1, required=True)
+@click.argument("codes", nargs=-1, required=True, metavar="WERKGEVERSCODE...")
 @register_option
 @guarded
 def forget(codes: tuple[str, ...], register: str | None) -> int:
@@ -271,8 +277,8 @@ def purge(dry_run: bool, register: str | None) -> int:
 
 
 @main.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default="een vrije poort",
-              help="Poort op 127.0.0.1.")
+@click.option("--port", type=WholeNumber(0, 65535), default=0, metavar="POORT",
+              help="Poort op 127.0.0.1 (standaard een vrije poort).")
 @click.option("--no-browser", is_flag=True, help="Open de browser niet; het adres staat op de eerste regel.")
 @register_option
 @guarded

@@ -71,7 +71,7 @@ FIELDS: tuple[Field, ...] = (
         need=Need.ALWAYS,
         kind=Kind.DIGITS,
         rule="digits only; kept as text (leading zeros stay, Excel's `1001.0` is `1001`); unique in the file",
-        help="Het nummer vóór de bedrijfsnaam op tabblad 'Autorisatie werkgevers' in Exact. Alleen cijfers.",
+        help="Het nummer vóór de bedrijfsnaam op tabblad 'Autorisatie Werkgevers' in Exact. Alleen cijfers.",
         example="1001",
         width=16,
     ),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 import traceback
 import warnings
@@ -76,42 +75,3 @@ def guarded(func: Callable[..., int]) -> Callable[..., None]:
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper
-
-
-def _usage_message(error: click.UsageError) -> str:
-    """Click's usage errors in plain Dutch (its own texts are English)."""
-    if isinstance(error, click.MissingParameter) and error.param is not None:
-        name = (error.param.human_readable_name or "").upper()
-        return f"het argument {name} ontbreekt (bijvoorbeeld: werkgevers.xlsx)."
-    if isinstance(error, click.NoSuchOption):
-        return f"onbekende optie {error.option_name}."
-    if isinstance(error, click.BadParameter):
-        name = error.param.get_error_hint(error.ctx) if error.param is not None and error.ctx else "waarde"
-        return f"ongeldige waarde voor {name}: {error.message}"
-    message = error.format_message()
-    unknown = re.search(r"No such command '([^']*)'", message)
-    if unknown:
-        guess = re.search(r"Did you mean '([^']*)'", message)
-        hint = f"; bedoelt u '{guess.group(1)}'?" if guess else "."
-        return (f"onbekende opdracht '{unknown.group(1)}'{hint} Kies template, validate, process, status, mark, "
-                "forget, purge of serve.")
-    return message
-
-
-def run_group(group: click.Group) -> None:
-    """`group` as the program asr-batch, with click's usage errors in Dutch and the contract's exit codes."""
-    try:
-        group.main(standalone_mode=False, prog_name="asr-batch")
-    except click.exceptions.NoArgsIsHelpError as error:
-        fail(error.format_message())
-        sys.exit(2)
-    except click.UsageError as error:
-        command = error.ctx.command_path if error.ctx else "asr-batch"
-        fail(f"asr-batch: onjuiste opdracht: {_usage_message(error)}")
-        fail(f"Oplossing: zie '{command} --help'.")
-        sys.exit(2)
-    except click.Abort:
-        fail("asr-batch: afgebroken.")
-        sys.exit(130)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)

@@ -29,6 +29,7 @@ from batch.errors import UnusableInput
 from batch.fields import FIELDS, JA, OFFICE_FIELDS, SECRET_FIELDS
 from batch.model import REGISTER_STATES, STATUS_NL, Dga, InputInfo, Office, Result, RowResult
 from batch.slug import slugify
+from batch.words import count, word
 
 DOCUMENT_TEMPLATE = "aanmelding.html"
 OVERVIEW_TEMPLATE = "overzicht.html"
@@ -109,6 +110,8 @@ def make_environment(custom_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["mask"] = mask_secret
+    env.filters["aantal"] = count  # {{ n|aantal("werkgever") }}: "1 werkgever", "2 werkgevers"
+    env.filters["woord"] = word
     return env
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from batch.register import STATES, UNKNOWN_COMPUTER, Employer, Listing, Purged, Status, describe_changes
-from batch.register.steps import DONE
+from batch.register.steps import DONE, clean_note
+from batch.words import count, word
 
 COLUMNS = ("Werkgeverscode", "Naam werkgever", "Status", "Laatst gezien", "Gekoppeld op", "Aangemeld op",
            "Dagen wachten", "Bevestigd op", "Eerste uitwisseling")
@@ -54,16 +55,16 @@ def counts_line(status: Status, listing: Listing | None = None) -> str:
     # navragen and beëindigd only where there are any: an office that never uses them is not told 0 twice
     parts = ", ".join(f"{counts[state]} {label}" for state, label in STATES.items()
                       if counts[state] or state not in ("queried", "ended"))
-    line = f"{counts['total']} werkgever{'' if counts['total'] == 1 else 's'} in het register: {parts}"
+    line = f"{count(counts['total'], 'werkgever')} in het register: {parts}"
     waiting = status.waiting_too_long(listing) if listing is not None else 0
     if listing is not None and waiting:
-        line += f"; {waiting} wacht{'en' if waiting > 1 else ''} langer dan {listing.waiting_over} dagen op a.s.r."
+        line += f"; {waiting} {word(waiting, 'wacht', 'wachten')} langer dan {listing.waiting_over} dagen op a.s.r."
     return line
 
 
 def format_status(status: Status, listing: Listing) -> str:
     shown = status.shown(listing)
-    lines = [f"Register: {status.register}", counts_line(status, listing)]
+    lines = [f"Register: {status.place}", counts_line(status, listing)]
     if not status.employers:
         lines += ["", "Het register is leeg: 'asr-batch process werkmap.xlsx' zet de geldige werkgevers erin."]
         return "\n".join(lines)
@@ -93,16 +94,23 @@ def elsewhere_lines(shown: list[Employer]) -> list[str]:
     return ["", f"Documenten die niet op deze computer staan: {where} ('asr-batch status --json' noemt ze)."]
 
 
-def marked_line(kind: str, day: date, done: list[str], *, again: bool = False) -> str:
-    """What `asr-batch mark` says it recorded."""
+def marked_line(kind: str, day: date, done: list[str], *, again: bool = False, first_exchange: date | None = None,
+                note: str | None = None) -> str:
+    """What `asr-batch mark` says it recorded: every date and the note, as the register now holds them."""
     what = {"note": "notitie vastgelegd", "queried": f"op navragen gezet (a.s.r. kwam terug op {day:%d-%m-%Y})"}
     text = what.get(kind, f"{'opnieuw ' if again else ''}{DONE[kind]} op {day:%d-%m-%Y}")
-    return f"{len(done)} werkgever(s) {text}: {', '.join(done)}"
+    if first_exchange is not None:
+        text += f", eerste uitwisseling op {first_exchange:%d-%m-%Y}"
+    line = f"{count(done, 'werkgever')} {text}: {', '.join(done)}"
+    if note is not None:
+        kept = clean_note(note or "")
+        line += f"; notitie: \"{kept}\"" if kept else "; notitie gewist"
+    return line
 
 
 def forgotten_lines(done: list[str], left: list[str]) -> str:
     """What `asr-batch forget` says it did, and the documents (with the secret) it leaves behind."""
-    lines = [f"{len(done)} werkgever(s) uit het register gehaald: {', '.join(done)}"]
+    lines = [f"{count(done, 'werkgever')} uit het register gehaald: {', '.join(done)}"]
     if left:
         lines.append("Let op: deze documenten bestaan nog en bevatten het Client Secret; purge vindt ze niet meer. "
                      "Verwijder ze zelf als ze niet meer nodig zijn:")
@@ -130,11 +138,12 @@ def purge_listing(done: list[Purged], dry_run: bool) -> list[str]:
 def purge_totals(done: list[Purged], dry_run: bool) -> str:
     """How many documents purge deleted (or would), and how many are on another computer."""
     deleted = sum(item.deleted for item in done)
-    lines = [f"{deleted} document(en) {'te verwijderen' if dry_run else 'verwijderd'}"
+    lines = [f"{count(deleted, 'document')} {'te verwijderen' if dry_run else 'verwijderd'}"
              f"{'; niets gewijzigd (--dry-run)' if dry_run else ''}."]
     elsewhere = [item for item in done if item.elsewhere]
     if elsewhere:
-        lines.append(f"{len(elsewhere)} document(en) van bevestigde werkgevers staan niet op deze computer. Het "
-                     "gedeelde register houdt ze bij; draai purge op de computer die ze maakte:")
+        lines.append(f"{count(elsewhere, 'document')} van bevestigde werkgevers {word(elsewhere, 'staat', 'staan')} "
+                     "niet op deze computer. Het gedeelde register houdt ze bij; draai purge op de computer die ze "
+                     "maakte:")
         lines += [f"  {item.werkgeverscode}  {item.path}  ({item.reason})" for item in elsewhere]
     return "\n".join(lines)

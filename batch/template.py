@@ -53,21 +53,43 @@ def _h(key: str) -> str:
     return FIELDS_BY_KEY[key].header
 
 
+# The a.s.r. manual starts at "Eerder heb je een gebruikersgroep aangemaakt": the one-time preparation in Exact
+# that an office new to the salariskoppeling has not done yet.
+PREPARATION = (
+    "Vooraf, één keer per kantoor",
+    "De handleiding van a.s.r. begint met 'Eerder heb je een gebruikersgroep aangemaakt'. Dat 'eerder' is een "
+    "voorbereiding in Exact HR Salaris & Gemak die uw kantoor één keer doet, vóór de eerste aanmelding. Heeft u "
+    "dat nog niet gedaan, doe dan eerst dit:\n"
+    "• Laat het menu Web API beschikbaar maken in Exact HR Salaris & Gemak (zonder dat menu bestaat het tabblad "
+    "'Web API gebruiker' niet).\n"
+    "• Maak onder Onderhoud → Systeembeheer → Toegangsbeheer een gebruikersgroep aan voor a.s.r.\n"
+    "• Maak in die gebruikersgroep een Web API gebruiker aan. Op het tabblad 'Web API gebruiker' staan daarna het "
+    "Client ID en het Client Secret die a.s.r. vraagt.\n"
+    "Daarna is er per werkgever alleen nog stap 1 tot en met 3 hieronder.",
+)
+RIGHTS = (
+    "Twee soorten rechten in Exact: voor stap 1 logt u in met Systeem rechten (meestal gebruiker .01), want een "
+    "werkgever aan een gebruikersgroep koppelen is systeembeheer. Voor het tabblad 'Web API gebruiker' logt u in met "
+    "Beheer rechten: daar beheert u de Web API gebruiker zelf, met het Client ID en het Client Secret. Het zijn twee "
+    "verschillende rechten; heeft uw account er één niet, vraag die dan aan wie Exact in uw kantoor beheert."
+)
+
+
 def _steps() -> list[tuple[str, str]]:
     """The three steps of the a.s.r. manual, pointing at the columns that hold each value."""
     return [
-        ("Stap 1 · Koppel de werkgever(s) aan de gebruikersgroep",
-         "Log in op Exact HR Salaris & Gemak met systeemrechten (meestal gebruiker .01). Ga naar "
-         "Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Autorisatie werkgevers'. Kies de "
-         "gebruikersgroep die u voor a.s.r. hebt aangemaakt, zet de werkgever(s) naar rechts en sla op."),
+        ("Stap 1 · Koppel de werkgevers aan de gebruikersgroep",
+         "Log in op Exact HR Salaris & Gemak met Systeem rechten (meestal gebruiker .01). Ga naar "
+         "Onderhoud → Systeembeheer → Toegangsbeheer, tabblad 'Autorisatie Werkgevers'. Kies de "
+         "gebruikersgroep die u voor a.s.r. hebt aangemaakt, zet de werkgevers naar rechts en sla op."),
         ("Stap 2 · Aanleveren gegevens werkgever aan a.s.r.",
          "a.s.r. vraagt per werkgever de gegevens hieronder (asr.nl/salarisverwerkers → 'Aanmelden nieuwe "
          f"werkgever'); asr-batch maakt er per werkgever een aanmeldingsdocument van.\n"
          f"• {_h('client_id')} en {_h('client_secret')}: tabblad 'Web API gebruiker' (zelfde menu, inloggen "
-         "met beheerrechten). Eén Web API gebruiker bedient meestal een hele gebruikersgroep, dus veel "
+         "met Beheer rechten). Eén Web API gebruiker bedient meestal een hele gebruikersgroep, dus veel "
          f"werkgevers delen één paar: vul het dan één keer in op tabblad {SHEET_OFFICE} en laat de "
          f"kolommen op tabblad {SHEET_WERKGEVERS} leeg.\n"
-         f"• {_h('werkgeverscode')}: tabblad 'Autorisatie werkgevers', het nummer vóór de bedrijfsnaam.\n"
+         f"• {_h('werkgeverscode')}: tabblad 'Autorisatie Werkgevers', het nummer vóór de bedrijfsnaam.\n"
          f"• {_h('dga')}: staat er een directeur-grootaandeelhouder (DGA) op de loonlijst? Zo ja: "
          f"{_h('dga_naam')} en {_h('dga_medewerkersnummer')}.\n"
          f"• {_h('dertiende_maand')}: is er een 13e maand?\n"
@@ -95,7 +117,7 @@ def _how_to_run() -> str:
         "asr-batch process bestand.xlsx     controleren en per geldige werkgever een aanmeldingsdocument "
         "maken, met een foutenrapport (map bestand-uitvoer).\n"
         "Het register onthoudt per werkgever of hij nieuw, aangemeld, bevestigd of gewijzigd is (asr-batch status); "
-        "leg stap 2 en 3 vast met asr-batch mark submitted 1001 en asr-batch mark confirmed 1001 --first-exchange "
+        "leg stap 2 en 3 vast met asr-batch mark aangemeld 1001 en asr-batch mark bevestigd 1001 --first-exchange "
         "15-12-2026.\n"
         "Volgende maand maakt asr-batch process bestand.xlsx --only-pending alleen documenten voor nieuwe en "
         "gewijzigde werkgevers."
@@ -143,8 +165,10 @@ def _fill_toelichting(ws: Worksheet) -> None:
         "salarisgegevens op voor haar verzuim- en WIA-verzekeringen. Per werkgever vraagt a.s.r. een paar "
         f"gegevens. Vul die hier in (tabblad {SHEET_WERKGEVERS}, één rij per werkgever) en laat asr-batch "
         "de aanmeldingen maken."))
+    row = _paragraph(ws, _heading(ws, row, PREPARATION[0]), PREPARATION[1])
     for title, text in _steps():
         row = _paragraph(ws, _heading(ws, row, title), text)
+    row = _paragraph(ws, row, RIGHTS)
     row = _heading(ws, row, f"Kolommen van tabblad {SHEET_WERKGEVERS}")
     row = _table(ws, row, ("Kolom", "Verplicht", "Uitleg", "Voorbeeld"), [
         (f.header, NEED_NL.get(f.need, f.need.value), f.help, f.example) for f in FIELDS])

@@ -111,15 +111,58 @@ class Verloning(Enum):
 
 
 def parse_verloning(text: str) -> tuple[str, Verloning]:
-    """The usual Dutch ways to say monthly or every four weeks; weekly/quarterly are recognised as such."""
+    """The usual Dutch ways to say monthly or every four weeks; weekly/quarterly are recognised as such, and a
+    misspelt monthly or four-weekly ("4-weekelijks") is unknown, so that its message can name the nearest value."""
     key = _WORD.sub("", text.casefold())
     if _MONTHLY.fullmatch(key):
         return MAANDELIJKS, Verloning.OK
     if _FOUR_WEEKLY.fullmatch(key):
         return VIERWEKELIJKS, Verloning.OK
+    if nearest_choice(text, Kind.VERLONING) is not None:
+        return text, Verloning.UNKNOWN
     if _UNSUPPORTED.search(key):
         return text, Verloning.UNSUPPORTED
     return text, Verloning.UNKNOWN
+
+
+# Spellings a typo is measured against, by the value each stands for. A close one must also have the same digits
+# ("2-wekelijks" is no misspelt "4-wekelijks"), and must stand out: "ja/nee" is close to both and gets no guess.
+_SPELLINGS = {
+    Kind.JA_NEE: {"ja": JA, "nee": NEE},
+    Kind.VERLONING: {"maandelijks": MAANDELIJKS, "4wekelijks": VIERWEKELIJKS, "vierwekelijks": VIERWEKELIJKS},
+}
+_CUTOFF = {Kind.JA_NEE: 0.75, Kind.VERLONING: 0.85}
+_RIVAL = {Kind.JA_NEE: 0.5, Kind.VERLONING: 0.75}  # another value this close makes the guess a toss-up
+
+
+def nearest_choice(text: str, kind: Kind) -> str | None:
+    """The allowed value `text` is a misspelling of ("maandeljks": Maandelijks), or None."""
+    import difflib
+
+    spellings = _SPELLINGS.get(kind)
+    key = _WORD.sub("", text.casefold())
+    if not spellings or not key:
+        return None
+    digits = [c for c in key if c.isdigit()]
+    close = {spellings[s] for s in difflib.get_close_matches(key, spellings, n=3, cutoff=_CUTOFF[kind])
+             if [c for c in s if c.isdigit()] == digits}
+    rivals = {spellings[s] for s in difflib.get_close_matches(key, spellings, n=3, cutoff=_RIVAL[kind])}
+    return close.pop() if len(close) == 1 and rivals == close else None
+
+
+# What people type between two DGAs instead of ";", as the message names it.
+SEPARATORS = {" en ": "' en '", "/": "een schuine streep (/)", "&": "een ampersand (&)", "+": "een plusteken (+)",
+              ",": "een komma (,)", " ": "een spatie"}
+
+
+def typed_separator(text: str) -> tuple[str, int] | None:
+    """The separator a single value seems to hold several parts with ("J. de Vries en M. Öztürk": ' en ', 2), or
+    None. A space only counts between numbers: a name has spaces of its own."""
+    for separator in SEPARATORS:
+        parts = [p for p in text.split(separator) if p.strip()]
+        if len(parts) > 1 and (separator != " " or all(p.isdigit() for p in parts)):
+            return separator, len(parts)
+    return None
 
 
 _LIST_SEPARATORS = re.compile(r"[;\n\r]+")

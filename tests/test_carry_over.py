@@ -61,7 +61,7 @@ def test_only_pending_into_the_same_folder_carries_the_earlier_documents_over(
     for name in ("1001-werkgever-1001.html", "1001-werkgever-1001.pdf", "1002-werkgever-1002.pdf"):
         assert digest(out / "aanmeldingen" / name) == earlier[name]  # the very documents submitted
         assert (out / "aanmeldingen" / name).stat().st_mode & 0o777 == 0o600
-    assert "--only-pending: 2 werkgever(s) al aangemeld of bevestigd, zonder nieuw document; hun eerdere aanmelding " \
+    assert "--only-pending: 2 werkgevers al aangemeld of bevestigd, zonder nieuw document; hun eerdere aanmelding " \
            "is meegenomen uit de vorige uitvoer." in result.stderr
     assert "Niet meegenomen" not in result.stderr
     rows = rows_of(out)
@@ -183,7 +183,7 @@ def test_a_colleagues_mark_during_the_run_keeps_the_earlier_document(make_workbo
     assert row["register_note"] == ("tijdens deze run aangemeld (door een collega): het nieuwe document is "
                                     "weggehaald, de eerdere aanmelding meegenomen")
     assert "Let op: 1002 intussen aangemeld of bevestigd door een collega" in result.stderr
-    assert "1 werkgever(s) al aangemeld of bevestigd, zonder nieuw document; hun eerdere aanmelding is meegenomen" \
+    assert "1 werkgever al aangemeld of bevestigd, zonder nieuw document; hun eerdere aanmelding is meegenomen" \
         in result.stderr
 
 
@@ -242,7 +242,7 @@ def test_the_register_claims_no_document_that_left_with_the_old_folder(make_work
     assert on_disk(out) == ["1001-werkgever-1001.html"] and documents_listed("1002") == []
     purged = run_cli("purge")
     assert purged.exit_code == 0, purged.output
-    assert purged.stderr.startswith("0 document(en) verwijderd.")
+    assert purged.stderr.startswith("0 documenten verwijderd.")
     # A shared register keeps the path (it might be another computer's disk), and says it is not found here.
     assert ("niet gevonden op deze computer" in purged.stderr) == (backend.name == "postgresql")
     assert not (out / "aanmeldingen" / "1002-werkgever-1002.html").exists()

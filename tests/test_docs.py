@@ -60,7 +60,7 @@ def test_usage_errors_are_dutch_and_exit_2() -> None:
     done = subprocess.run([sys.executable, "-m", "batch.cli", "validate"], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 2
-    assert "het argument FILE ontbreekt" in done.stderr
+    assert "het argument WERKMAP ontbreekt" in done.stderr  # issue 28: no Click word (FILE) left
     assert "Traceback" not in done.stderr
 
 

@@ -58,8 +58,9 @@ def test_pdf_holds_every_value_of_its_row_in_order(typesetter: Typesetter) -> No
     text = text_of(typeset(typesetter, row))
     for parts in DOCUMENT_IN_ORDER:
         in_order(text, *parts)
-    in_order(text, "Stap 1", "gebruiker .01", "Onderhoud → Systeembeheer → Toegangsbeheer",
-             "Autorisatie werkgevers", "werkgever 1001 naar rechts", "Stap 2", "asr.nl/salarisverwerkers",
+    in_order(text, "Stappen", "Stap 1 – Koppel werkgever 1001 aan de gebruikersgroep", "Systeem rechten",
+             "gebruiker .01", "Onderhoud → Systeembeheer → Toegangsbeheer", "Autorisatie Werkgevers",
+             "de werkgever naar rechts", "Stap 2", "asr.nl/salarisverwerkers",
              "Aanmelden nieuwe werkgever", "Stap 3", "eerste gegevensuitwisseling")
     in_order(text, "werkgevers maart.xlsx", "tabblad Werkgevers", "rij 5", "14 maart 2025, 09:30", "asr-batch 0.1.0")
     assert OFFICE_SECRET not in text and "Kopieer" not in text

@@ -162,7 +162,7 @@ def test_only_pending_writes_documents_for_new_and_changed_only(make_workbook: W
     assert [(r["werkgeverscode"], r["register_state"], bool(r["documents"])) for r in rows] == [
         ("1001", "submitted", False), ("1002", "changed", True), ("1003", "confirmed", False),
         ("1004", "new", True), ("1005", "new", True)]
-    assert "2 werkgever(s) al aangemeld of bevestigd" in result.stderr
+    assert "2 werkgevers al aangemeld of bevestigd" in result.stderr
     assert states() == {"1001": "submitted", "1002": "changed", "1003": "confirmed", "1004": "new", "1005": "new"}
 
 
@@ -333,16 +333,16 @@ def test_purge_deletes_the_documents_of_confirmed_werkgevers_only(make_workbook:
     run_cli("process", make_workbook(numbered_rows(3)), "-o", out)  # HTML and PDF
     run_cli("mark", "confirmed", "1001", "1003", "--first-exchange", EXCHANGE)
     dry = run_cli("purge", "--dry-run")
-    assert dry.exit_code == 0 and "4 document(en) te verwijderen" in dry.stderr
+    assert dry.exit_code == 0 and "4 documenten te verwijderen" in dry.stderr
     assert len(list((out / "aanmeldingen").iterdir())) == 6
     done = run_cli("purge")
     assert done.exit_code == 0, done.output
     assert sorted(p.name for p in (out / "aanmeldingen").iterdir()) == [
         "1002-werkgever-1002.html", "1002-werkgever-1002.pdf"]
-    assert done.stdout.count("(verwijderd)") == 4 and "4 document(en) verwijderd" in done.stderr
+    assert done.stdout.count("(verwijderd)") == 4 and "4 documenten verwijderd" in done.stderr
     assert employer("1001")["documents"] == [] and employer("1001")["state"] == "confirmed"
     again = run_cli("purge")
-    assert again.exit_code == 0 and "0 document(en) verwijderd" in again.stderr
+    assert again.exit_code == 0 and "0 documenten verwijderd" in again.stderr
 
 
 def test_purge_leaves_a_document_that_left_the_output_folder(three: Path, tmp_path: Path) -> None:
@@ -363,16 +363,16 @@ def test_purge_keeps_a_document_not_on_this_computer_only_on_a_shared_register(t
     document = out / "aanmeldingen" / "1001-werkgever-1001.html"
     out.rename(colleague)
     result = run_cli("purge")
-    assert result.exit_code == 0 and "0 document(en) verwijderd" in result.stderr and result.stdout == ""
+    assert result.exit_code == 0 and "0 documenten verwijderd" in result.stderr and result.stdout == ""
     kept = backend.rows("select path from documents where werkgeverscode = '1001'")
     if backend.name == "sqlite":
         assert kept == [] and "niet op deze computer" not in result.stderr
         return
     assert kept == [(str(document),)]
-    assert "1 document(en) van bevestigde werkgevers staan niet op deze computer" in result.stderr
+    assert "1 document van bevestigde werkgevers staat niet op deze computer" in result.stderr
     colleague.rename(out)  # the colleague runs purge, where the document is
     again = run_cli("purge")
-    assert again.exit_code == 0 and "1 document(en) verwijderd" in again.stderr and not document.exists()
+    assert again.exit_code == 0 and "1 document verwijderd" in again.stderr and not document.exists()
     assert backend.rows("select path from documents where werkgeverscode = '1001'") == []
 
 
@@ -796,7 +796,7 @@ def test_purge_reports_a_document_it_cannot_delete_and_keeps_it_on_the_list(thre
     monkeypatch.setattr(Path, "unlink", unlink)
     result = run_cli("purge")
     assert result.exit_code == 0, result.output
-    assert "kan niet worden verwijderd" in result.stdout and "1 document(en) verwijderd" in result.stderr
+    assert "kan niet worden verwijderd" in result.stdout and "1 document verwijderd" in result.stderr
     assert locked.exists() and employer("1001")["documents"] == [str(locked)]
     assert employer("1002")["documents"] == []
 
@@ -819,7 +819,7 @@ def test_purge_dry_run_changes_nothing(three: Path, backend: Backend) -> None:
     run_cli("mark", "confirmed", "1001", "--first-exchange", EXCHANGE)
     before = backend.snapshot()
     result = run_cli("purge", "--dry-run")
-    assert result.exit_code == 0 and "1 document(en) te verwijderen" in result.stderr
+    assert result.exit_code == 0 and "1 document te verwijderen" in result.stderr
     assert backend.snapshot() == before
 
 

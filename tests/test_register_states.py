@@ -374,3 +374,19 @@ def test_a_version_2_register_whose_upgrade_fails_stays_version_2(tmp_path: Path
     assert backend.snapshot() == before
     assert backend.rows("select value from meta where key = 'schema_version'") == [("2",)]
     assert "linked_on" not in backend.columns("werkgevers")
+
+
+# --- issue 28: a mark repeats what it recorded ----------------------------------------------------------------
+
+
+def test_a_mark_repeats_what_it_recorded_the_first_exchange_and_note_included(three: Path) -> None:
+    exchange = TODAY + timedelta(days=20)
+    said = ok("mark", "aangemeld", "1001", "--on", ago(9).isoformat())
+    assert said == f"1 werkgever aangemeld op {dutch(ago(9))}: 1001\n"
+    said = ok("mark", "bevestigd", "1001", "1002", "--on", ago(2).isoformat(), "--first-exchange",
+              exchange.isoformat())
+    assert said == (f"2 werkgevers bevestigd op {dutch(ago(2))}, eerste uitwisseling op {dutch(exchange)}: "
+                    "1001, 1002\n")
+    said = ok("mark", "navragen", "1001", "--on", ago(1).isoformat(), "--note", "kenmerk\tA-12")
+    assert "1 werkgever op navragen gezet" in said and said.endswith(': 1001; notitie: "kenmerk A-12"\n')
+    assert employer("1002")["first_exchange"] == exchange.isoformat()

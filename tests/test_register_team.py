@@ -104,8 +104,8 @@ def test_two_computers_writing_to_one_path_each_purge_their_own(make_workbook: W
     assert "3 op een andere computer (PC-ANNA)" in table.stdout
     done = run_cli("purge")
     assert done.exit_code == 0, done.output
-    assert "2 document(en) verwijderd" in done.stderr
-    assert "2 document(en) van bevestigde werkgevers staan niet op deze computer" in done.stderr
+    assert "2 documenten verwijderd" in done.stderr
+    assert "2 documenten van bevestigde werkgevers staan niet op deze computer" in done.stderr
     assert f"1001  {anna['1001'][0]}  (op een andere computer (PC-ANNA))" in done.stderr
     assert on_disk(pcs.out) == {"1003": bert["1003"]} and listed() == on_disk(pcs.out)
 
@@ -113,7 +113,7 @@ def test_two_computers_writing_to_one_path_each_purge_their_own(make_workbook: W
     assert on_disk(pcs.out) == anna and listed() == anna
     assert documents()["1001"][1] == []  # Bert's are deleted and forgotten
     again = run_cli("purge")
-    assert again.exit_code == 0 and "2 document(en) verwijderd" in again.stderr
+    assert again.exit_code == 0 and "2 documenten verwijderd" in again.stderr
     assert "niet op deze computer" not in again.stderr
     assert on_disk(pcs.out) == {"1003": anna["1003"]} and listed() == on_disk(pcs.out)
     assert backend.rows("select count(*) from documents where werkgeverscode in ('1001', '1002')") == [(0,)]
@@ -199,10 +199,10 @@ def test_a_purge_killed_halfway_is_finished_by_the_next(make_workbook: WorkbookB
     assert backend.rows("select count(*) from documents where deleting is not null") == [(3,)]
     assert len(on_disk(out)) == (4 if script == KILL_AFTER_JOURNAL else 2)
     dry = run_cli("purge", "--dry-run")
-    assert dry.exit_code == 0 and "3 document(en) te verwijderen" in dry.stderr and listed() == on_disk(out)
+    assert dry.exit_code == 0 and "3 documenten te verwijderen" in dry.stderr and listed() == on_disk(out)
     finished = run_cli("purge")
     assert finished.exit_code == 0, finished.output
-    assert "3 document(en) verwijderd" in finished.stderr
+    assert "3 documenten verwijderd" in finished.stderr
     if script != KILL_AFTER_JOURNAL:
         assert finished.stdout.count("een eerdere, onderbroken purge afgemaakt") == 2
     assert on_disk(out) == {"1004": [str(out / "aanmeldingen" / "1004-werkgever-1004.html")]}
@@ -211,7 +211,7 @@ def test_a_purge_killed_halfway_is_finished_by_the_next(make_workbook: WorkbookB
     # one `deleted` event per document, written with the journal; none twice
     assert sorted(backend.rows("select werkgeverscode from events where event = 'deleted'")) == [
         ("1001",), ("1002",), ("1003",)]
-    assert run_cli("purge").stderr.startswith("0 document(en) verwijderd")
+    assert run_cli("purge").stderr.startswith("0 documenten verwijderd")
 
 
 def test_a_document_written_again_after_a_killed_purge_is_taken_off_the_journal(make_workbook: WorkbookBuilder,
@@ -225,7 +225,7 @@ def test_a_document_written_again_after_a_killed_purge_is_taken_off_the_journal(
     assert run_cli("process", workbook, "-o", out, "--format", "html").exit_code == 0
     assert backend.rows("select count(*) from documents where deleting is not null") == [(0,)]
     result = run_cli("purge")
-    assert result.exit_code == 0 and "0 document(en) verwijderd" in result.stderr
+    assert result.exit_code == 0 and "0 documenten verwijderd" in result.stderr
     assert listed() == on_disk(out) and "1001" in listed()
 
 

@@ -107,7 +107,7 @@ def test_the_routine_three_werkgevers_filled_in_exactly_those_three_change(tmp_p
         f"0087  aangemeld op {dutch(ago(30))}",
         f"1003  bevestigd op {dutch(ago(10))}, eerste uitwisseling {dutch(TODAY + timedelta(days=20))}",
         f"2001  aangemeld op {dutch(ago(30))}; bevestigd op {dutch(ago(9))}, eerste uitwisseling {dutch(ago(2))}",
-        "3 werkgever(s) bijgewerkt uit 'ingevuld.xlsx'."]
+        "3 werkgevers bijgewerkt uit 'ingevuld.xlsx'."]
     after = employers()
     assert {code for code in after if after[code] != before[code]} == {"0087", "1003", "2001"}
     assert (after["0087"]["state"], after["0087"]["submitted_on"]) == ("submitted", ago(30).isoformat())
@@ -129,7 +129,7 @@ def test_dry_run_says_what_would_change_and_changes_nothing(four: Path, backend:
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         f"1001  aangemeld op {dutch(ago(3))}",
-        "1 werkgever(s) zouden worden bijgewerkt uit 'ingevuld.xlsx'; niets gewijzigd (--dry-run)."]
+        "1 werkgever zou worden bijgewerkt uit 'ingevuld.xlsx'; niets gewijzigd (--dry-run)."]
     assert backend.snapshot() == before
 
 
@@ -200,7 +200,7 @@ def test_a_removed_date_and_a_deleted_row_undo_nothing_and_are_said_to_be_ignore
     result = mark_from(four)
     assert result.exit_code == 0, result.output
     assert f"Register!E{rows['1003']}: Aangemeld op van 1003 is leeggemaakt; genegeerd" in result.stderr
-    assert "1 werkgever(s) niet meer in de werkmap (rij verwijderd): 1004; genegeerd" in result.stderr
+    assert "1 werkgever niet meer in de werkmap (rij verwijderd): 1004; genegeerd" in result.stderr
     assert backend.snapshot() == before
     assert employers()["1003"]["state"] == "submitted" and employers()["1004"]["state"] == "confirmed"
 
@@ -276,7 +276,7 @@ def test_a_colleague_who_recorded_the_same_dates_is_no_conflict(four: Path) -> N
     assert result.exit_code == 0, result.output
     assert f"1002  staat al zo in het register (aangemeld op {dutch(ago(6))}, door {registry._user()}" in \
         result.stderr
-    assert "1 werkgever(s) bijgewerkt" in result.stderr
+    assert "1 werkgever bijgewerkt" in result.stderr
     assert employers()["1001"]["submitted_on"] == ago(3).isoformat()
 
 
@@ -472,7 +472,7 @@ def test_a_libreoffice_saved_export_is_recognised_and_read(tmp_path: Path) -> No
         "2001  aangemeld op 06-05-2024",
         "3100  aangemeld op 03-04-2024",
         "3101  aangemeld op 08-04-2024",
-        "5 werkgever(s) bijgewerkt uit 'registerwerkmap-libreoffice.xlsx'."]
+        "5 werkgevers bijgewerkt uit 'registerwerkmap-libreoffice.xlsx'."]
 
 
 # --- waiting too long ------------------------------------------------------------------------------------------

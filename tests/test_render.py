@@ -121,7 +121,7 @@ def test_document_has_every_step2_value_in_manual_order(env) -> None:  # type: i
     for parts in DOCUMENT_IN_ORDER:
         in_order(html, *parts)
     in_order(html, "Stap 1", "gebruiker .01", "Onderhoud → Systeembeheer → Toegangsbeheer",
-             "Autorisatie werkgevers", "Stap 2", "asr.nl/salarisverwerkers", "Aanmelden nieuwe werkgever",
+             "Autorisatie Werkgevers", "Stap 2", "asr.nl/salarisverwerkers", "Aanmelden nieuwe werkgever",
              "Stap 3", "eerste gegevensuitwisseling", "____")
     in_order(html, "werkgevers maart.xlsx", "rij 5", "14 maart 2025", "asr-batch 0.1.0")
     assert "@page { size: A4" in html

@@ -476,7 +476,7 @@ def test_purge_from_the_register_page_shows_first_then_deletes_the_documents_of_
 
     preview = client.get(f"{BASE}/opruimen")
     assert preview.status_code == 200
-    assert "Deze 2 aanmelding(en) van 1 bevestigde werkgever(s)" in preview.text
+    assert "2 aanmeldingen van 1 bevestigde werkgever bevatten het Client Secret" in preview.text
     assert 'data-action="purge"' in preview.text
     for document in documents:
         assert Path(document).name in preview.text
@@ -484,7 +484,7 @@ def test_purge_from_the_register_page_shows_first_then_deletes_the_documents_of_
 
     response = client.post(f"{BASE}/opruimen", data={FORM_FIELD: form_token(client)})
     assert response.status_code == 303 and response.headers["Location"] == "/register?opgeruimd=2%2F1"
-    assert "2 aanmelding(en) van 1 bevestigde werkgever(s) verwijderd" in client.get(
+    assert "2 aanmeldingen van 1 bevestigde werkgever verwijderd" in client.get(
         BASE + response.headers["Location"]).text
     for document in documents:
         assert client.get(f"{BASE}/uitvoer/{document}").status_code == 404
@@ -1067,7 +1067,7 @@ def test_an_uploaded_register_workbook_is_previewed_then_applied_with_one_button
     applied = client.post(f"{BASE}/registerwerkmap/toepassen", data={FORM_FIELD: form_token(client, "/register"),
                                                                      "upload": apply_key(page)})
     assert applied.status_code == 303 and applied.headers["Location"] == "/register?bijgewerkt=1"
-    assert "1 werkgever(s) bijgewerkt" in client.get(BASE + applied.headers["Location"]).text
+    assert "1 werkgever bijgewerkt" in client.get(BASE + applied.headers["Location"]).text
     employers = {e.werkgeverscode: e for e in status_of(None).employers}
     assert employers[FIRST].state == "submitted" and employers[FIRST].submitted_on == day
     assert not saved[0].exists()  # applied: the upload is gone
@@ -1333,3 +1333,11 @@ def test_the_werkbank_says_what_changed_shows_the_note_and_reminds_of_step_1(
     assert "1001: stap 1 (gekoppeld in Exact) is vastgelegd." in page
     assert "data-step1" not in page and f"gekoppeld in Exact op {day:%d-%m-%Y}" in page
     assert employer("1001").linked_on == day
+
+
+def test_the_start_and_register_pages_show_a_register_file_as_its_path(client: FlaskClient,
+                                                                        private_register: Path) -> None:
+    """Issue 28: the clerk reads where the file is, not sqlite:////... (status --json keeps the URL)."""
+    for page in ("/", "/register"):
+        text = html.unescape(client.get(f"{BASE}{page}").text)
+        assert f"Register: {private_register}<" in text and "sqlite:" not in text

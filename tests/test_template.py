@@ -119,7 +119,7 @@ def test_toelichting_explains_every_column_and_the_exit_codes(workbook: openpyxl
     for f in FIELDS:
         assert by_first[f.header][2] == f.help
     text = "\n".join(str(v) for r in rows for v in r if v is not None)
-    for needle in (".01", "Toegangsbeheer", "Autorisatie werkgevers", "Web API gebruiker",
+    for needle in (".01", "Toegangsbeheer", "Autorisatie Werkgevers", "Web API gebruiker",
                    "asr.nl/salarisverwerkers", "asr-batch validate", "asr-batch process", "AVG"):
         assert needle in text
     assert {"0", "1", "2"} <= set(by_first)

@@ -10,6 +10,7 @@ from batch.errors import UnusableInput
 from batch.fields import FIELDS, match_header, normalise_header
 from batch.reader.parts import column_letter
 from batch.values import clean_text, to_cell
+from batch.words import word
 
 HEADER_SCAN_ROWS = 50
 FIX_TEMPLATE = "Maak een lege werkmap met de juiste indeling met de opdracht: asr-batch template werkgevers.xlsx"
@@ -79,5 +80,5 @@ def missing_columns_message(sheet: str, header_row: int, columns: dict[str, Colu
     return UnusableInput(
         f"{noun} {names} {verb} op tabblad '{sheet}' (koprij {header_row}). "
         f"Gevonden koppen: {', '.join(repr(f) for f in found) or 'geen'}.",
-        f"Voeg de ontbrekende kolom(men) toe, of geef een bestaande kolom de juiste kop. {FIX_TEMPLATE}",
+        f"Voeg de ontbrekende {word(missing, 'kolom')} toe, of geef een bestaande kolom de juiste kop. {FIX_TEMPLATE}",
     )

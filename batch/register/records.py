@@ -135,6 +135,17 @@ class Status:
     employers: list[Employer]  # all of them, sorted by code
 
     @property
+    def place(self) -> str:
+        """Where the register is, as a clerk reads it: an SQLite file as its path (not sqlite:////...), a database
+        server by its address without a password (`register` keeps the URL, as status --json gives it)."""
+        from urllib.parse import unquote
+
+        prefix = "sqlite:///"
+        if not self.register.startswith(prefix):
+            return self.register
+        return unquote(self.register[len(prefix):].partition("?")[0])  # C%3A%5C... is C:\...
+
+    @property
     def counts(self) -> dict[str, int]:
         counts = {"total": len(self.employers), **{state: 0 for state in STATES}}
         for employer in self.employers:

@@ -12,6 +12,7 @@ from batch.errors import UnusableInput
 from batch.register import DatedChange, Seen, parse_date
 from batch.register_workbook.layout import CODE, CONFIRMED, EDITABLE, FIRST_EXCHANGE, LINKED, SUBMITTED
 from batch.register_workbook.reading import SheetRow, WorkbookFile
+from batch.words import count
 
 EARLIEST = date(2000, 1, 1)  # as the workbook's date validation: an earlier "date" is a typing slip
 _SEEN_DATE = {SUBMITTED: "submitted_on", CONFIRMED: "confirmed_on", FIRST_EXCHANGE: "first_exchange",
@@ -126,7 +127,7 @@ def check_rows(file: WorkbookFile, today: date) -> Reading:
         _check_row(checked, seen, today)
     deleted = [code for code in file.seen if code not in present]
     if deleted:
-        reading.ignored.append(f"{len(deleted)} werkgever(s) niet meer in de werkmap (rij verwijderd): "
+        reading.ignored.append(f"{count(deleted, 'werkgever')} niet meer in de werkmap (rij verwijderd): "
                                f"{', '.join(deleted)}; genegeerd: een rij weghalen haalt niets uit het register.")
     reading.problems.sort(key=lambda p: p.order)
     return reading

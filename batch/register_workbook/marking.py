@@ -13,6 +13,7 @@ from batch.register import Applied, DatedChange, Moved
 from batch.register_workbook.checking import Problem, Reading, check_rows
 from batch.register_workbook.layout import register_identity
 from batch.register_workbook.reading import FIX_EXPORT, read_workbook
+from batch.words import count, word
 
 _EVENTS = {"linked": "gekoppeld", "queried": "navragen", "ended": "beëindigd", "submitted": "aangemeld",
            "confirmed": "bevestigd", "changed": "gewijzigd (andere gegevens van stap 2)",
@@ -109,8 +110,7 @@ def change_text(change: DatedChange) -> str:
 def mark_from_lines(result: MarkedFrom) -> list[str]:
     """What `mark --from` says on stderr: the problems (nothing changed), or one line per change and a total."""
     if result.problems:
-        count = len(result.problems)
-        return [f"asr-batch: '{result.name}' is niet verwerkt: {count} {'probleem' if count == 1 else 'problemen'}. "
+        return [f"asr-batch: '{result.name}' is niet verwerkt: {count(result.problems, 'probleem')}. "
                 "Er is niets gewijzigd.",
                 *(f"  {p.text} Oplossing: {p.fix}" for p in result.problems)]
     lines = list(result.ignored)
@@ -121,7 +121,8 @@ def mark_from_lines(result: MarkedFrom) -> list[str]:
     if not done:
         lines.append(f"Geen nieuwe of gewijzigde datums in '{result.name}'; er is niets gewijzigd.")
     elif result.dry_run:
-        lines.append(f"{done} werkgever(s) zouden worden bijgewerkt uit '{result.name}'; niets gewijzigd (--dry-run).")
+        lines.append(f"{count(done, 'werkgever')} {word(done, 'zou', 'zouden')} worden bijgewerkt uit '{result.name}'; "
+                     "niets gewijzigd (--dry-run).")
     else:
-        lines.append(f"{done} werkgever(s) bijgewerkt uit '{result.name}'.")
+        lines.append(f"{count(done, 'werkgever')} bijgewerkt uit '{result.name}'.")
     return lines
