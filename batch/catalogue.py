@@ -110,7 +110,7 @@ CATALOGUE: dict[str, Code] = {
              "'{dga_column}' is Nee, maar '{column}' is ingevuld.",
              "Zet '{dga_column}' op Ja als er een DGA op de loonlijst staat; anders maakt u '{column}' leeg."),
         Code("dga_bsn", W, "Medewerkersnummer lijkt op een BSN",
-             "'{column}' bevat {value}: 9 cijfers die voldoen aan de elfproef, dus mogelijk een BSN.",
+             "'{column}' bevat 9 cijfers die voldoen aan de elfproef, dus mogelijk een BSN.",
              "Vul het medewerkersnummer uit Exact in, nooit een BSN (AVG). Is dit echt het medewerkersnummer, "
              "dan kunt u deze waarschuwing negeren."),
         # --- across rows ------------------------------------------------------------------------------

@@ -376,7 +376,8 @@ def test_bsn_like_dga_number_is_a_warning(check_rows: Check) -> None:
     result = check_rows([valid_row(dga=JA, dga_naam="J. de Vries", dga_medewerkersnummer="111222333")])
     assert triples(result) == [(2, "dga_medewerkersnummer", "dga_bsn")]
     issue = only_issue(result)
-    assert issue.severity is Severity.WARNING and "111222333" in issue.message
+    # A possible BSN is never repeated in the terminal or the reports (AVG); the cell reference finds it.
+    assert issue.severity is Severity.WARNING and "111222333" not in issue.message and "BSN" in issue.message
     assert status_of(result) == {2: "valid"}
 
 
