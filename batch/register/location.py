@@ -36,9 +36,9 @@ class Location:
 
 
 def default_path() -> Path:
-    import platformdirs
+    from batch.system import user_dirs
 
-    return Path(platformdirs.user_data_dir("asr-batch", appauthor=False)) / "register.sqlite"
+    return Path(user_dirs().user_data_dir) / "register.sqlite"
 
 
 def locate(given: str | None = None) -> Location:
