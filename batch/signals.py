@@ -24,9 +24,13 @@ def stop_signals(available: Any = signal) -> tuple[int, ...]:
 STOP_SIGNALS = stop_signals()
 
 
-class Terminated(BaseException):
+class Terminated(SystemExit):
     """SIGTERM (or a closed terminal: SIGHUP, SIGBREAK), raised like KeyboardInterrupt so every `finally`
-    (temporary folders, which may hold secrets) still runs."""
+    (temporary folders, which may hold secrets) still runs.
+
+    A SystemExit, not a bare BaseException: waitress lets only KeyboardInterrupt, SystemExit and its own ExitNow out
+    of a connection's handler and logs anything else, so a stop signal that arrived while `serve` was closing a
+    connection was swallowed and the server ran on. guard.py and serve catch it by name before anything else."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)

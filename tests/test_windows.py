@@ -570,3 +570,22 @@ def test_the_list_finder_finds_a_call_in_code_and_not_in_a_docstring(tmp_path: P
     assert ("fcntl", "batch/workspace.py") in found
     assert ("SIGHUP", "batch/signals.py") in found  # named as a string
     assert ("os.kill", "batch/serve/stop.py") not in found  # only its docstring mentions os.kill
+
+
+def test_a_stop_signal_inside_a_connection_handler_of_waitress_stops_serve() -> None:
+    """Seen in the suite under load: SIGHUP arrived while waitress closed a connection, waitress logged the exception
+    as 'uncaptured' and served on. It lets only KeyboardInterrupt and SystemExit through."""
+    from waitress import wasyncore
+
+    from batch.signals import Terminated
+
+    class Channel:
+        def handle_write_event(self) -> None:
+            raise Terminated(signal.SIGHUP)
+
+        def handle_error(self) -> None:
+            pytest.fail("swallowed")
+
+    with pytest.raises(Terminated) as stopped:
+        wasyncore.write(Channel())
+    assert stopped.value.signum == signal.SIGHUP
