@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from batch import system
 from batch.documents import DOCUMENTS_DIR, document_paths
 from batch.files import FILE_MODE
 from batch.model import REGISTER_STATES, LeftBehind, Result, RowResult
@@ -65,7 +66,7 @@ class Earlier:
 
 def read_earlier(target: Path) -> Earlier:
     folder = target / DOCUMENTS_DIR
-    if folder.is_symlink() or not folder.is_dir():  # a link could lead the copying elsewhere
+    if system.is_link(folder) or not folder.is_dir():  # a link could lead the copying elsewhere
         return Earlier(folder, {}, {})
     try:
         names = sorted(e.name for e in os.scandir(folder) if e.is_file(follow_symlinks=False))
@@ -80,7 +81,7 @@ def read_earlier(target: Path) -> Earlier:
 
 def _ledger(marker: Path) -> dict[str, tuple[str, str]]:
     try:
-        text = "" if marker.is_symlink() else marker.read_text(encoding="utf-8")
+        text = "" if system.is_link(marker) else marker.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
     found = {}

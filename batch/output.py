@@ -8,6 +8,7 @@ it are replaced; the office's other files stay).
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import shutil
@@ -17,13 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batch import signals
+from batch import file_errors, signals, system
 from batch.documents import DOCUMENTS_DIR
 from batch.errors import UnusableInput
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
 
-    pass
+    from batch.model import RowResult
 
 MARKER = ".asr-batch-uitvoer"
 RESULT_FILE = "resultaat.json"
@@ -40,6 +42,7 @@ def _recover(target: Path) -> None:
 
 def check_target(target: Path, source: Path, force: bool) -> bool:
     """Whether target holds someone else's files (only allowed with --force). Raises when unusable."""
+    file_errors.check_name(target, "De uitvoermap")
     _recover(target)
     if target.exists() and not target.is_dir():
         raise UnusableInput(f"De uitvoermap '{target}' is een bestand, geen map.", "Kies met -o een andere map.")
@@ -53,6 +56,7 @@ def check_target(target: Path, source: Path, force: bool) -> bool:
         raise UnusableInput(f"'{target}' kan geen uitvoermap zijn.", "Kies met -o een aparte, nieuwe map.")
     if not target.exists():
         return False
+    _refuse_held_open(target)
     entries = {p.name for p in target.iterdir()}
     if not entries or (MARKER in entries and entries <= set(OUR_ENTRIES)):
         return False  # empty, or an earlier asr-batch output and nothing else
@@ -63,6 +67,42 @@ def check_target(target: Path, source: Path, force: bool) -> bool:
             "Kies met -o een andere map, of gebruik --force om de uitvoer van asr-batch ernaast te zetten.",
         )
     return True
+
+
+def _ours(target: Path) -> list[Path]:
+    """The files of an earlier asr-batch output in `target` that a run replaces."""
+    files = [target / name for name in OUR_ENTRIES if name != DOCUMENTS_DIR and (target / name).is_file()]
+    with contextlib.suppress(OSError):
+        files += [p for p in (target / DOCUMENTS_DIR).iterdir() if p.is_file()]
+    return files
+
+
+def _refuse_held_open(target: Path) -> None:
+    """On Windows, a report or document of the earlier run that is open in Excel or a PDF reader cannot be
+    replaced: say so before the run does its work, naming the file (nothing has been written yet)."""
+    held = file_errors.held_open(_ours(target))
+    if held:
+        raise file_errors.open_elsewhere(held[0], "vervangen", others=len(held) - 1)
+
+
+STAGING_EXTRA = len("..12345678.bezig")  # what the staging folder's name adds to the output folder's
+
+
+def check_path_length(target: Path, rows: Iterable[RowResult], formats: tuple[str, ...]) -> None:
+    """On Windows without long paths, refuse an output folder so deep that the run's longest path (a document in
+    the staging folder) would pass MAX_PATH, before anything is written. Document names are bounded (a code of at
+    most 40 characters, a name of at most 60), so only the folder can make a path too long."""
+    if system.long_paths():
+        return
+    from batch.documents import document_paths
+
+    names = [*OUR_ENTRIES, *(name for row in rows if row.werkgeverscode for name in document_paths(row, formats))]
+    deepest = len(str(target)) + STAGING_EXTRA + 1 + max(len(name) for name in names)
+    if deepest >= system.MAX_PATH:
+        raise UnusableInput(
+            f"De uitvoermap '{target}' ligt te diep: het langste pad dat asr-batch erin schrijft zou {deepest} "
+            f"tekens tellen, en Windows staat er {system.MAX_PATH - 1} toe. Er is niets geschreven.",
+            file_errors.SHORTER.replace("of een kortere bestandsnaam", "of een kortere mapnaam"))
 
 
 STALE_AFTER = 3600  # seconds without a new document: the run that made the staging folder is gone
@@ -96,7 +136,15 @@ def staging_folder(target: Path) -> Iterator[Path]:
 
 def swap_in(staging: Path, target: Path, foreign: bool) -> None:
     with signals.deferred():  # never half swapped
-        _swap(staging, target, foreign)
+        try:
+            _swap(staging, target, foreign)
+        except PermissionError:
+            # Windows: a file of the earlier output opened since the run began (Excel, a PDF reader) holds its
+            # folder too; the error names the folder, the clerk needs the file. The earlier output is as it was.
+            held = file_errors.held_open(_ours(target))
+            if held:
+                raise file_errors.open_elsewhere(held[0], "vervangen", others=len(held) - 1) from None
+            raise
 
 
 def _swap(staging: Path, target: Path, foreign: bool) -> None:
@@ -112,15 +160,22 @@ def _swap(staging: Path, target: Path, foreign: bool) -> None:
                 continue
             if dst.is_dir():
                 shutil.rmtree(dst)
-            os.replace(src, dst)
+            file_errors.retry_busy(functools.partial(os.replace, src, dst))
         return
     old = None
     if target.exists():
-        old = target.with_name(f".{target.name}.vorige")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(target, old)
-    os.replace(staging, target)
+        previous = target.with_name(f".{target.name}.vorige")
+        if previous.exists():
+            shutil.rmtree(previous)
+        file_errors.retry_busy(functools.partial(os.replace, target, previous))
+        old = previous
+    try:
+        file_errors.retry_busy(functools.partial(os.replace, staging, target))
+    except BaseException:
+        if old is not None:  # the earlier output back where it was, not left for the next run to recover
+            with contextlib.suppress(OSError):
+                os.replace(old, target)
+        raise
     staging.mkdir()  # the context manager removes it again
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
@@ -131,5 +186,5 @@ def holds_our_document(path: Path) -> bool:
     aanmeldingen/ folder, beside the marker that only asr-batch's own output folders hold, and neither the file nor
     that folder a symbolic link (one could lead the deletion elsewhere)."""
     folder = path.parent
-    return (folder.name == DOCUMENTS_DIR and not path.is_symlink() and not folder.is_symlink()
+    return (folder.name == DOCUMENTS_DIR and not system.is_link(path) and not system.is_link(folder)
             and path.is_file() and (folder.parent / MARKER).is_file())

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batch import signals
+from batch import file_errors, signals
 from batch.documents import DOCUMENTS_DIR, DocumentJob, Documents, default_jobs, plan_documents
 from batch.errors import UnusableInput
 from batch.files import DIR_MODE, FILE_MODE, write_private
 from batch.model import Result, RowResult
-from batch.output import MARKER, RESULT_FILE, check_target, staging_folder, swap_in
+from batch.output import MARKER, RESULT_FILE, check_path_length, check_target, staging_folder, swap_in
 from batch.progress import Progress, silent
 from batch.redact import redact
 
@@ -74,12 +74,13 @@ def process(source: Path, target: Path, options: Options, *, progress: Progress 
         check_template(options.templates_dir)
     draft = normalise(read_table(source))
     foreign = check_target(target, source, options.force)
+    check_path_length(target, draft.result.rows, options.formats)
     register = _RunRegister(options.register)
     try:
         try:
             return _write(env, draft, register, source, target, foreign, options, progress)
-        except OSError as exc:  # a folder we may not write in, a full disk
-            raise UnusableInput(
+        except OSError as exc:  # a folder we may not write in, a full disk, a file open in Excel
+            raise file_errors.explained(exc, None, "geschreven") or UnusableInput(
                 f"De uitvoer kan niet worden geschreven in '{target}' ({exc.strerror or type(exc).__name__}).",
                 "Kies met -o een map waarin u mag schrijven en waar ruimte is; een eerdere uitvoer is ongewijzigd.",
             ) from None

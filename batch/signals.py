@@ -8,14 +8,29 @@ import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
-# Ctrl+C, a stop request, and a closed terminal (SIGHUP; SIGBREAK on Windows).
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
-                     if hasattr(signal, name))
+STOP_SIGNAL_NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
 
 
-class Terminated(BaseException):
+def stop_signals(available: Any = signal) -> tuple[int, ...]:
+    """The signals that stop a command, of those this system has (`available`: the signal module, or a stand-in
+    for another system's). POSIX: Ctrl+C, a stop request, a closed terminal (SIGINT, SIGTERM, SIGHUP). Windows has
+    no SIGHUP: Ctrl+Break arrives as SIGBREAK. A console window being closed arrives as SIGBREAK too, but Windows ends
+    the process as soon as the C runtime has noted it, before Python runs a handler: what that run leaves (a staging
+    folder, serve's private folder) the next run or server removes (output.py, workspace.py). SIGTERM is registered
+    there but never sent by anyone (`taskkill /F` ends a process outright, like SIGKILL)."""
+    return tuple(getattr(available, name) for name in STOP_SIGNAL_NAMES if hasattr(available, name))
+
+
+STOP_SIGNALS = stop_signals()
+
+
+class Terminated(SystemExit):
     """SIGTERM (or a closed terminal: SIGHUP, SIGBREAK), raised like KeyboardInterrupt so every `finally`
-    (temporary folders, which may hold secrets) still runs."""
+    (temporary folders, which may hold secrets) still runs.
+
+    A SystemExit, not a bare BaseException: waitress lets only KeyboardInterrupt, SystemExit and its own ExitNow out
+    of a connection's handler and logs anything else, so a stop signal that arrived while `serve` was closing a
+    connection was swallowed and the server ran on. guard.py and serve catch it by name before anything else."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)

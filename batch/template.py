@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from batch import file_errors
 from batch.errors import UnusableInput
 from batch.fields import (
     FIELDS,
@@ -267,6 +268,7 @@ def write_template(path: Path, *, force: bool = False) -> Path:
     if path.suffix.lower() != ".xlsx":
         raise UnusableInput(f"'{path}' is geen .xlsx-bestandsnaam.",
                             "Gebruik een naam die eindigt op .xlsx, bijvoorbeeld asr-werkgevers.xlsx.")
+    file_errors.check_name(path, "Het bestand")
     folder = path.parent
     if not folder.is_dir():
         raise UnusableInput(f"Map '{folder}' bestaat niet.", "Maak de map eerst aan of kies een andere map.")
@@ -289,8 +291,9 @@ def write_template(path: Path, *, force: bool = False) -> Path:
         tmp.chmod(0o644)
         os.replace(tmp, path)
     except OSError as exc:
-        raise UnusableInput(f"Kan '{path}' niet schrijven: {exc.strerror}.",
-                            "Sluit het bestand in Excel of kies een andere naam.") from exc
+        raise file_errors.explained(exc, path, "geschreven") or UnusableInput(
+            f"Kan '{path}' niet schrijven: {exc.strerror}.", "Sluit het bestand in Excel of kies een andere naam."
+        ) from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

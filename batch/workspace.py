@@ -15,13 +15,15 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
+from batch import system
+
 PREFIX = "asr-batch-serve-"
 IN_USE = ".in-gebruik"
 
 
 def _lock(handle: IO[bytes]) -> bool:
     """Take the folder's lock without waiting; False when another live server holds it."""
-    if os.name == "nt":
+    if system.windows():
         return True  # an open file cannot be deleted on Windows: holding it open is the lock (see _abandoned)
     import fcntl
 
@@ -34,7 +36,7 @@ def _lock(handle: IO[bytes]) -> bool:
 
 def _abandoned(folder: Path) -> bool:
     marker = folder / IN_USE
-    if os.name == "nt":
+    if system.windows():  # %TEMP% is in the user's own profile: no one else's folders to leave alone
         try:
             marker.unlink()  # fails while the server that made it still has it open
         except FileNotFoundError:
@@ -56,7 +58,7 @@ def remove_abandoned(parent: Path | None = None) -> list[Path]:
     removed = []
     for folder in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
         with contextlib.suppress(OSError):
-            if folder.is_dir() and not folder.is_symlink() and _abandoned(folder):
+            if folder.is_dir() and not system.is_link(folder) and _abandoned(folder):
                 shutil.rmtree(folder)
                 removed.append(folder)
     return removed

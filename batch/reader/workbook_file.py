@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from batch import file_errors
 from batch.errors import UnusableInput
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -12,6 +13,7 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 
 def check_file(path: Path) -> bytes:
     """The file's bytes, once every check on the file as such has passed."""
+    file_errors.check_name(path, "Het invoerbestand")
     if not path.exists():
         raise UnusableInput(f"Het bestand '{path}' bestaat niet.", "Controleer de naam en de map.")
     if path.is_dir():
@@ -50,7 +52,7 @@ def _read_within_cap(path: Path) -> bytes:
             )
         return path.read_bytes()
     except OSError as exc:
-        raise UnusableInput(
+        raise file_errors.explained(exc, path, "gelezen") or UnusableInput(
             f"Het bestand '{path.name}' kan niet worden gelezen ({exc.strerror or exc}).",
             "Sluit het bestand in Excel en controleer of u leesrechten hebt.",
         ) from None

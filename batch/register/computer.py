@@ -39,9 +39,9 @@ def config_folder() -> Path:
     given = os.environ.get(CONFIG_ENV)
     if given:
         return Path(given).expanduser().absolute()
-    import platformdirs
+    from batch.system import user_dirs
 
-    return Path(platformdirs.user_config_dir("asr-batch", appauthor=False))
+    return Path(user_dirs().user_config_dir)
 
 
 def host_name() -> str:

@@ -26,8 +26,13 @@ class Location:
 
     @property
     def shown(self) -> str:
-        """The URL as `status` shows it: never with a password."""
-        return self.url.render_as_string(hide_password=True) if self.path is not None else _shown(self.url)
+        """The URL as `status` shows it: never with a password. A file's path as the clerk knows it, with its
+        letters: SQLAlchemy's rendering would show `C:\\Users\\J%C3%B8rgen` for Jørgen's profile."""
+        if self.path is None:
+            return _shown(self.url)
+        from urllib.parse import unquote
+
+        return unquote(self.url.render_as_string(hide_password=True))
 
     @property
     def shared(self) -> bool:
@@ -36,9 +41,9 @@ class Location:
 
 
 def default_path() -> Path:
-    import platformdirs
+    from batch.system import user_dirs
 
-    return Path(platformdirs.user_data_dir("asr-batch", appauthor=False)) / "register.sqlite"
+    return Path(user_dirs().user_data_dir) / "register.sqlite"
 
 
 def locate(given: str | None = None) -> Location:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from batch import file_errors
 from batch.errors import UnusableInput
 from batch.files import FILE_MODE
 from batch.register_workbook.layout import (
@@ -65,6 +66,7 @@ def export_register(given: str | None, path: Path, listing: Listing) -> Status:
 def write_workbook(status: Status, path: Path, listing: Listing, identity: str) -> None:
     from openpyxl import Workbook
 
+    file_errors.check_name(path, "Het bestand")
     wb = Workbook()
     ws = wb.worksheets[0]
     ws.title = SHEET
@@ -80,9 +82,9 @@ def write_workbook(status: Status, path: Path, listing: Listing, identity: str) 
         with os.fdopen(fd, "wb") as out:
             wb.save(out)
     except OSError as exc:
-        raise UnusableInput(f"'{path}' kan niet worden geschreven ({exc.strerror or type(exc).__name__}).",
-                            "Kies een map waarin u mag schrijven, en sluit het bestand als het in Excel open staat."
-                            ) from None
+        raise file_errors.explained(exc, path, "geschreven") or UnusableInput(
+            f"'{path}' kan niet worden geschreven ({exc.strerror or type(exc).__name__}).",
+            "Kies een map waarin u mag schrijven, en sluit het bestand als het in Excel open staat.") from None
 
 
 def _values(employer: Employer, listing: Listing) -> list[str | date | int | None]:

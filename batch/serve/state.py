@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from batch.errors import UnusableInput
 from batch.model import Result, RowResult
+from batch.system import windows_name_problem
 from batch.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -68,7 +69,9 @@ def upload_name(given: str | None) -> str:
     stem, dot, suffix = name.rpartition(".")
     if not dot or len(suffix) > 10:
         stem, suffix = name, ""
-    return stem[:100] + (f".{suffix}" if suffix else "")
+    name = f"{stem[:100]}.{suffix}" if suffix else stem[:100].rstrip(" .") or "werkmap"
+    # CON.xlsx would be the console on Windows, however it reached the page: saved under another name everywhere
+    return f"_{name}" if windows_name_problem(name) else name
 
 
 def save_private(upload: Any, path: Path) -> None:
