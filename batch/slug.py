@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from batch.system import RESERVED_NAMES
+
 MAX_SLUG_LENGTH = 60
 
 # Letters that NFKD does not decompose into a base letter plus accents.
@@ -14,12 +16,6 @@ _TRANSLITERATE = str.maketrans({
     "þ": "th", "Þ": "TH", "ŧ": "t", "Ŧ": "T", "&": " en ", "@": " at ", "€": " euro ",
 })
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-# CON, PRN, AUX, NUL, COM1-9, LPT1-9 (also with superscript digits) are device names on Windows,
-# whatever the extension. Our slugs are lowercase ASCII, so lowercase checks are enough.
-_WINDOWS_RESERVED = frozenset(
-    {"con", "prn", "aux", "nul", "conin", "conout", "clock"}
-    | {f"{dev}{n}" for dev in ("com", "lpt") for n in "0123456789"}
-)
 
 
 def slugify(text: str | None, *, fallback: str = "werkgever", max_length: int = MAX_SLUG_LENGTH) -> str:
@@ -39,6 +35,6 @@ def slugify(text: str | None, *, fallback: str = "werkgever", max_length: int = 
     slug = slug[:max_length].rstrip("-")
     if not slug:
         return fallback
-    if slug in _WINDOWS_RESERVED:
+    if slug.upper() in RESERVED_NAMES:  # a device name on Windows, whatever the extension
         slug = f"{fallback}-{slug}"[:max_length]
     return slug
