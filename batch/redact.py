@@ -93,6 +93,12 @@ def redact(text: str) -> str:
         lambda m: _redact_run(m.group(), index) if len(m.group()) >= index.shortest else m.group(), text)
 
 
+def known_secrets() -> list[str]:
+    """Every secret remembered so far: a process that read a workbook for another (serve/apart.py) hands them over."""
+    with _lock:
+        return sorted(_secrets)
+
+
 def forget_all() -> None:
     """For tests: start with no known secrets."""
     global _index

@@ -32,7 +32,7 @@ from batch.fields import (
 )
 from batch.limits import check_archive
 from batch.model import Office
-from batch.reader.far_cells import trim_far_cells, with_entry
+from batch.reader.far_cells import forget_shared_strings, trim_far_cells, with_entry
 from batch.reader.header import FIX_TEMPLATE, Column, find_header, map_columns, missing_columns_message
 from batch.reader.parts import read_entry, sheet_paths
 from batch.reader.special_cells import special_cells
@@ -76,8 +76,11 @@ def read_table(path: Path) -> Table:
     """Read the employer table of a workbook. Raises UnusableInput when the file cannot be used."""
     data = check_file(path)
     archive, workbook = _open(path, data)
-    with archive, workbook:
-        return _read_open_workbook(path, data, archive, workbook)
+    try:
+        with archive, workbook:
+            return _read_open_workbook(path, data, archive, workbook)
+    finally:
+        forget_shared_strings()
 
 
 def _open(path: Path, data: bytes) -> tuple[zipfile.ZipFile, CalamineWorkbook]:

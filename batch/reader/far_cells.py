@@ -30,7 +30,13 @@ _SHARED = re.compile(rb"<(?:\w+:)?si\b[^>]*>(.*?)</(?:\w+:)?si>", re.S)
 _TAG = re.compile(rb"<[^>]+>")
 
 
-_shared_cache: dict[int, list[bytes]] = {}
+_shared_cache: dict[int, list[bytes]] = {}  # the shared strings of the workbook being read, up to 192 MB (limits.py)
+
+
+def forget_shared_strings() -> None:
+    """The workbook is read: its shared strings go now, not when the next workbook is read (a run, or a page's
+    process, goes on for minutes after)."""
+    _shared_cache.clear()
 
 
 def _shared_string(archive: zipfile.ZipFile, index: int) -> str:

@@ -13,8 +13,9 @@ uploaded in this session.
 
 The rooms: access.py (the locks and headers every request passes), common.py (rendering, the Dutch error pages),
 state.py (the state behind the page), one module per page (start.py, files.py, register_page.py, round_trip.py for
-the register workbook, werkbank.py), stop.py (the Stoppen button), app.py (`create_app`, which puts them
-together) and server.py (the waitress process and its temporary folder).
+the register workbook, werkbank.py), stop.py (the Stoppen button), apart.py (each upload read in a process of its
+own, whose memory goes when it ends), app.py (`create_app`, which puts them together) and server.py (the waitress
+process and its temporary folder).
 """
 
 from batch.serve.access import COOKIE, FORM_FIELD, _form_token

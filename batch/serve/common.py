@@ -92,7 +92,8 @@ def gone(error: FileNotFoundError) -> BaseResponse:  # a file of an upload that 
 @blueprint.app_errorhandler(Exception)
 def unexpected(error: Exception) -> BaseResponse:  # never a traceback, in the page or in a log
     title, text = _MESSAGES[500]
-    return message_page(500, title, f"{text} ({type(error).__name__})")
+    kind = getattr(error, "kind", None) or type(error).__name__  # serve/apart.py: what failed in an upload's process
+    return message_page(500, title, f"{text} ({kind})")
 
 
 @blueprint.get("/pagina.js")

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, redirect, request, send_file
 from werkzeug.wrappers import Response as BaseResponse
 
 from batch.errors import UnusableInput
+from batch.serve.apart import apart
 from batch.serve.common import render, the_page
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _preview(status: int = 200, *, error: UnusableInput | None = None, result: M
     upload = page.register_upload
     if error is None and result is None and upload is not None:
         try:
-            result = mark_from(upload.path, page.register, dry_run=True, name=upload.name)
+            result = apart(mark_from, upload.path, page.register, dry_run=True, name=upload.name)
         except UnusableInput as exc:
             error = exc
     names = {e.werkgeverscode: e.naam or "" for e in page.status().employers}
@@ -78,7 +79,7 @@ def apply() -> BaseResponse:
     if upload is None or request.form.get("upload") != upload.key:
         abort(410)
     try:
-        result = mark_from(upload.path, page.register, dry_run=False, name=upload.name)
+        result = apart(mark_from, upload.path, page.register, dry_run=False, name=upload.name)
     except UnusableInput as exc:
         return _preview(error=exc)
     if result.problems:  # checked again at the apply: a colleague may have marked one since the preview

@@ -105,6 +105,7 @@ class Page:
         """Save the upload and run `process` on it with the register. Call with `busy` held."""
         from batch.pipeline import Options, process
         from batch.register import locate
+        from batch.serve.apart import apart
 
         name = upload_name(upload.filename)
         folder = self.workspace.new_upload()
@@ -114,7 +115,7 @@ class Page:
             save_private(upload, source)
             options = Options(register=locate(self.register), only_pending=only_pending)
             try:
-                result = process(source, folder / "uitvoer", options)
+                result = apart(process, source, folder / "uitvoer", options)  # its memory goes when it ends
             except UnusableInput as exc:  # the messages name the file as the clerk knows it, not our folder
                 raise UnusableInput(exc.message.replace(str(source), name), exc.fix.replace(str(source), name)
                                     ) from None
