@@ -121,6 +121,25 @@ def werkgevers_of(conn: Connection, codes: Iterable[str],
     return found
 
 
+def alike_codes(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    """For each of these codes that the register does not hold, a code it does hold that differs only by leading
+    zeros (87 and 0087): one werkgever, typed once as text and once in a cell that lost its zeros."""
+    wanted: dict[str, list[str]] = {}
+    for code in codes:
+        wanted.setdefault(code.lstrip("0"), []).append(code)
+    if not wanted:
+        return {}
+    column = werkgevers_table.c.werkgeverscode
+    statement = sa.select(column).where(sa.func.ltrim(column, "0").in_(sa.bindparam("codes", expanding=True)))
+    found: dict[str, str] = {}
+    for chunk in chunks(wanted):
+        for (known,) in conn.execute(statement, {"codes": chunk}).all():
+            for code in wanted.get(known.lstrip("0"), []):
+                if code != known:
+                    found.setdefault(code, known)
+    return found
+
+
 def documents_in(conn: Connection, codes: Iterable[str], folder: Path, computer: Computer,
                  shared: bool) -> Recorded:
     """The documents this computer recorded for these werkgevers in this folder (not those of every earlier run
