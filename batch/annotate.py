@@ -161,7 +161,7 @@ def write_annotated_copy(source: Path, result: Result, sheet_name: str, dest: Pa
     if wb is None:
         from batch.value_copy import VALUES_NOTE, copy_values
 
-        wb = copy_values(source, result.input.header_row)
+        wb = copy_values(source, sheet_name, result.input.header_row)
         note = VALUES_NOTE.format(name=source.name) if wb.worksheets else None
     if sheet_name in wb.sheetnames and isinstance(wb[sheet_name], Worksheet):
         data = wb[sheet_name]

@@ -29,9 +29,10 @@ _MAX_WIDTH = 50
 _MAX_SHEET_TITLE = 31  # Excel's limit; calamine reads longer names from an .ods
 
 
-def copy_values(source: Path, header_row: int) -> Workbook:
-    """The workbook at `source` as values, each sheet frozen under `header_row` and set up to print. A file that
-    cannot be read gives a workbook without sheets."""
+def copy_values(source: Path, sheet: str, header_row: int) -> Workbook:
+    """The workbook at `source` as values, each sheet set up to print: `sheet` (the werkgevers) frozen under its
+    header row `header_row`, the others under their first row. A file that cannot be read gives a workbook without
+    sheets."""
     wb = Workbook()
     wb.remove(wb.active)
     use_house_font(wb)
@@ -51,7 +52,8 @@ def copy_values(source: Path, header_row: int) -> Workbook:
                     widths[c] = max(widths.get(c, 0), min(_MAX_WIDTH, shown + 2))
         for c, width in widths.items():
             ws.column_dimensions[get_column_letter(c)].width = max(width, 8)
-        print_setup(ws, landscape=len(widths) > 5, title_rows=header_row, freeze=f"A{header_row + 1}")
+        header = header_row if name == sheet else 1
+        print_setup(ws, landscape=len(widths) > 5, title_rows=header, freeze=f"A{header + 1}")
     return wb
 
 

@@ -227,6 +227,7 @@ def test_an_ods_gets_a_full_annotated_copy_made_from_its_values(tmp_path: Path) 
     data = copy["Werkgevers"]
     assert [c.value for c in data[1]] == HEADERS
     assert data["A2"].value == 87 and data["A3"].value == "1002" and data["L3"].is_date
+    assert data.freeze_panes == "A2" and data.print_title_rows == "$1:$1"
     assert data["A2"].fill.fgColor.rgb == WARNING_FILL.fgColor.rgb and "voorloopnullen" in data["A2"].comment.text
     assert data["E4"].fill.fgColor.rgb == ERROR_FILL.fgColor.rgb
     assert copy["Salarisverwerker"]["B7"].value == SECRET  # a copy of the office's own values, kept owner-only

@@ -121,22 +121,25 @@ def werkgevers_of(conn: Connection, codes: Iterable[str],
     return found
 
 
+# Leading-zero variants are looked up up to this length: longer than any werkgeverscode in Exact, and the lookup
+# stays on the code's index (`IN (…)`, as every reading of a run), never a scan of the whole register.
+PADDED_UP_TO = 8
+
+
 def alike_codes(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
-    """For each of these codes that the register does not hold, a code it does hold that differs only by leading
+    """For each of these codes (ones the register does not hold), a code it does hold that differs only by leading
     zeros (87 and 0087): one werkgever, typed once as text and once in a cell that lost its zeros."""
-    wanted: dict[str, list[str]] = {}
+    wanted: dict[str, list[str]] = {}  # a variant -> the run's codes it is a variant of
     for code in codes:
-        wanted.setdefault(code.lstrip("0"), []).append(code)
-    if not wanted:
-        return {}
-    column = werkgevers_table.c.werkgeverscode
-    statement = sa.select(column).where(sa.func.ltrim(column, "0").in_(sa.bindparam("codes", expanding=True)))
+        core = code.lstrip("0")
+        for length in range(max(1, len(core)), max(len(code), PADDED_UP_TO) + 1):
+            variant = core.rjust(length, "0")
+            if variant != code:
+                wanted.setdefault(variant, []).append(code)
     found: dict[str, str] = {}
-    for chunk in chunks(wanted):
-        for (known,) in conn.execute(statement, {"codes": chunk}).all():
-            for code in wanted.get(known.lstrip("0"), []):
-                if code != known:
-                    found.setdefault(code, known)
+    for known in sorted(werkgevers_of(conn, wanted, ["werkgeverscode"]), key=len):
+        for code in wanted[known]:
+            found.setdefault(code, known)
     return found
 
 
