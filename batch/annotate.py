@@ -10,8 +10,11 @@ Where an issue lands:
   (errors red, warnings yellow; an error wins) and a comment with every message and fix for that cell.
 - only issue.row set: the row's first used cell is marked the same way, so the row still stands out.
 - neither (file-level issues without a cell): listed on sheet Fouten only.
-When the input cannot be opened by openpyxl (not an .xlsx/.xlsm), the copy holds only sheet Fouten, without
-links.
+An .ods (which openpyxl cannot open) is copied from its values instead (value_copy.py): the same sheets, the cells
+as the reader saw them, without the office's formatting, formulas or dropdowns; sheet Fouten says so. Any other
+file openpyxl cannot open gets only sheet Fouten, without links.
+
+Sheet Fouten prints on A4 landscape, one page wide, its header on every page (sheet_print.py).
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.utils.exceptions import InvalidFileException
@@ -35,27 +38,19 @@ from openpyxl.worksheet.worksheet import Worksheet
 from batch.catalogue import Issue, Severity
 from batch.files import write_private
 from batch.model import Result
+from batch.sheet_print import BOLD, fit_row_heights, font, print_setup, write_text
 
 COMMENT_AUTHOR = "asr-batch"
 ISSUES_SHEET = "Fouten"
 ISSUES_HEADERS = ("Rij", "Cel", "Kolom", "Ernst", "Code", "Melding", "Oplossing")
-ISSUES_WIDTHS = (7, 9, 24, 15, 26, 70, 70)
+# Melding and Oplossing wrap; together the columns fit A4 landscape at nearly full size.
+ISSUES_WIDTHS = (6, 9, 18, 13, 22, 46, 46)
 SEVERITY_LABELS = {Severity.ERROR: "Fout", Severity.WARNING: "Waarschuwing"}
 ERROR_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
 WARNING_FILL = PatternFill(fill_type="solid", start_color="FFFFEB9C", end_color="FFFFEB9C")
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDE5F0", end_color="FFDDE5F0")
-LINK_FONT = Font(color="FF0563C1", underline="single")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+LINK_FONT = font(color="FF0563C1", underline="single")
 _MAX_CELL_TEXT = 32_767
-
-
-def write_text(cell: Cell, text: str) -> None:
-    """Put `text` in `cell` as a plain string that Excel will never evaluate as a formula."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)[:_MAX_CELL_TEXT]
-    cell.value = text
-    cell.data_type = "s"  # openpyxl marks text starting with "=" as a formula; undo that
-    if text.startswith(_FORMULA_START):
-        cell.quotePrefix = True
 
 
 def _internal_link(sheet: str, coordinate: str) -> str:
@@ -103,25 +98,25 @@ def _unique_sheet_name(names: list[str], wanted: str) -> str:
     return next(c for c in candidates if c.casefold() not in taken)
 
 
-def _issues_sheet(wb: Workbook, result: Result, data: Worksheet | None) -> Worksheet:
+def _issues_sheet(wb: Workbook, result: Result, data: Worksheet | None, note: str | None = None) -> Worksheet:
     ws = wb.create_sheet(_unique_sheet_name(wb.sheetnames, ISSUES_SHEET))
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
     for column, (header, width) in enumerate(zip(ISSUES_HEADERS, ISSUES_WIDTHS, strict=True), start=1):
         cell = ws.cell(row=1, column=column)
         write_text(cell, header)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
+        cell.font, cell.fill, cell.alignment = BOLD, HEADER_FILL, wrap
         ws.column_dimensions[get_column_letter(column)].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
     for r, issue in enumerate(result.all_issues, start=2):
         if issue.row is not None:
-            ws.cell(row=r, column=1, value=issue.row).alignment = top
+            number = ws.cell(row=r, column=1, value=issue.row)
+            number.alignment, number.font = top, font()
         target = _target(data, issue) if data is not None else None
         label = issue.cell or (f"rij {issue.row}" if target else "")
         if label:
             cell = ws.cell(row=r, column=2)
             write_text(cell, label)
-            cell.alignment = top
+            cell.alignment, cell.font = top, font()
             if data is not None and target:
                 cell.hyperlink = Hyperlink(ref=cell.coordinate, location=_internal_link(data.title, target))
                 cell.font = LINK_FONT
@@ -129,13 +124,19 @@ def _issues_sheet(wb: Workbook, result: Result, data: Worksheet | None) -> Works
         for column, text in enumerate(texts, start=3):
             cell = ws.cell(row=r, column=column)
             write_text(cell, text)
-            cell.alignment = wrap if column >= 6 else top
+            cell.alignment, cell.font = wrap, font()
         if issue.severity is Severity.ERROR:
             ws.cell(row=r, column=4).fill = ERROR_FILL
         else:
             ws.cell(row=r, column=4).fill = WARNING_FILL
-    ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(ISSUES_HEADERS))}{max(1, len(result.all_issues) + 1)}"
+    if note:  # under the list, outside the filter: sorting the issues leaves it where it is
+        cell = ws.cell(row=len(result.all_issues) + 3, column=1)
+        write_text(cell, note)
+        cell.font, cell.alignment = font(bold=True), wrap
+        ws.merge_cells(start_row=cell.row, start_column=1, end_row=cell.row, end_column=len(ISSUES_HEADERS))
+    fit_row_heights(ws)
+    print_setup(ws, landscape=True)
     return ws
 
 
@@ -156,10 +157,13 @@ def write_annotated_copy(source: Path, result: Result, sheet_name: str, dest: Pa
         raise ValueError("the annotated copy may not overwrite the input workbook")
     wb = _open_copy(source)
     data: Worksheet | None = None
+    note = None
     if wb is None:
-        wb = Workbook()
-        wb.remove(wb.active)
-    elif sheet_name in wb.sheetnames and isinstance(wb[sheet_name], Worksheet):
+        from batch.value_copy import VALUES_NOTE, copy_values
+
+        wb = copy_values(source, sheet_name, result.input.header_row)
+        note = VALUES_NOTE.format(name=source.name) if wb.worksheets else None
+    if sheet_name in wb.sheetnames and isinstance(wb[sheet_name], Worksheet):
         data = wb[sheet_name]
     if data is not None:
         by_cell: dict[str, list[Issue]] = defaultdict(list)
@@ -169,7 +173,7 @@ def write_annotated_copy(source: Path, result: Result, sheet_name: str, dest: Pa
                 by_cell[coordinate].append(issue)
         for coordinate, issues in by_cell.items():
             _mark(data, coordinate, issues)
-    issues_ws = _issues_sheet(wb, result, data)
+    issues_ws = _issues_sheet(wb, result, data, note)
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = False
     issues_ws.sheet_view.tabSelected = True

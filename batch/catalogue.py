@@ -90,6 +90,22 @@ CATALOGUE: dict[str, Code] = {
         Code("getal_met_decimalen", E, "Getal met decimalen",
              "'{column}' is het getal {value}; hier hoort een geheel nummer.",
              "Zet de cel op opmaak Tekst en typ het nummer zonder komma of punt."),
+        # --- what a spreadsheet did to the data (it guessed a type) ---------------------------------
+        Code("getal_zonder_voorloopnullen", W, "Code als getal opgeslagen",
+             "'{column}' staat als getal in de cel ({value}): getal zonder voorloopnullen? Excel en LibreOffice "
+             "maken van 0087 het getal 87.",
+             "Maak de kolom tekst en typ de code zoals in Exact (opmaak Tekst, of begin met een apostrof: '0087). "
+             "Klopt {value} precies, dan kunt u deze waarschuwing negeren."),
+        Code("datum_in_tekst", W, "Tekst is een datum geworden",
+             "'{column}' is een datum geworden ({value}); een spreadsheet maakt van tekst als 1-4 of 1/4 een datum "
+             "en zet er een jaar bij.",
+             "Controleer wat er hoort te staan: zet de cel op opmaak Tekst en typ de tekst opnieuw."),
+        Code("werkgeverscode_in_register", E, "Werkgever staat al in het register met voorloopnullen",
+             "Werkgeverscode {value} staat niet in het register, maar {known} wel: dezelfde code met andere "
+             "voorloopnullen. Er is niets voor deze rij vastgelegd; een werkgever mag niet twee keer in het "
+             "register staan.",
+             "Bedoelt u {known}? Zet de kolom op opmaak Tekst en typ de code zoals in Exact ({known}). Is {known} "
+             "in het register een vergissing, haal die dan weg met 'asr-batch forget {known}'."),
         # --- DGA ------------------------------------------------------------------------------------
         Code("dga_naam_ontbreekt", E, "Naam DGA ontbreekt",
              "'{dga_column}' is Ja, maar {missing}.",

@@ -86,7 +86,7 @@ FIELDS: tuple[Field, ...] = (
         rule="not blank",
         help="De naam van de werkgever zoals in Exact HR Salaris & Gemak.",
         example="Bakkerij De Korenaar B.V.",
-        width=36,
+        width=30,
     ),
     Field(
         key="client_id",
@@ -126,7 +126,7 @@ FIELDS: tuple[Field, ...] = (
         rule="Ja / Nee",
         help="Staat er een directeur-grootaandeelhouder (DGA) op de loonlijst? Ja of Nee.",
         example=NEE,
-        width=18,
+        width=11,
         choices=(JA, NEE),
     ),
     Field(
@@ -139,7 +139,7 @@ FIELDS: tuple[Field, ...] = (
         rule="one or more names, separated by `;`",
         help="Alleen bij DGA = Ja. Meer DGA's: scheid de namen met ;",
         example="J. de Vries; M. Öztürk",
-        width=30,
+        width=26,
     ),
     Field(
         key="dga_medewerkersnummer",
@@ -154,7 +154,7 @@ FIELDS: tuple[Field, ...] = (
         help="Alleen bij DGA = Ja. Het medewerkersnummer in Exact (geen BSN). Meer DGA's: scheid met ; "
              "in dezelfde volgorde als de namen.",
         example="12; 15",
-        width=24,
+        width=15,
     ),
     Field(
         key="dertiende_maand",
@@ -167,7 +167,7 @@ FIELDS: tuple[Field, ...] = (
         rule="Ja / Nee",
         help="Krijgen de medewerkers een 13e maand? Ja of Nee.",
         example=JA,
-        width=12,
+        width=10,
         choices=(JA, NEE),
     ),
     Field(
@@ -182,7 +182,7 @@ FIELDS: tuple[Field, ...] = (
         rule="Maandelijks / 4-wekelijks",
         help="Hoe vaak wordt er verloond? Maandelijks of 4-wekelijks (a.s.r. kent alleen deze twee).",
         example=MAANDELIJKS,
-        width=16,
+        width=13,
         choices=(MAANDELIJKS, VIERWEKELIJKS),
     ),
     Field(
@@ -195,7 +195,7 @@ FIELDS: tuple[Field, ...] = (
         rule="8 digits",
         help="Optioneel. Het KvK-nummer van 8 cijfers.",
         example="12345678",
-        width=14,
+        width=12,
     ),
     Field(
         key="loonheffingennummer",
@@ -208,7 +208,7 @@ FIELDS: tuple[Field, ...] = (
         rule="9 digits + `L` + 2 digits; the 9 digits pass the 11-test",
         help="Optioneel. 9 cijfers, de letter L en 2 cijfers, bijvoorbeeld 123456782L01.",
         example="123456782L01",
-        width=20,
+        width=15,
     ),
     Field(
         key="opmerkingen",
@@ -220,7 +220,7 @@ FIELDS: tuple[Field, ...] = (
         rule="free text, printed on the document",
         help="Optioneel. Vrije tekst; komt op het aanmeldingsdocument.",
         example="",
-        width=40,
+        width=32,
     ),
 )
 

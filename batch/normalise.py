@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from batch.catalogue import Issue, Severity, make_issue
-from batch.fields import FIELDS, JA
+from batch.fields import FIELDS, JA, is_placeholder
 from batch.model import Dga, InputInfo, Result, RowResult
 from batch.reader import Table
 from batch.values import parse_column, to_cell
@@ -38,11 +38,15 @@ def _fill_office_defaults(table: Table, data: dict[str, list[str | None]], rows:
     ids, secrets = data["client_id"], data["client_secret"]
     office_id, office_secret = table.office.get("client_id"), table.office.get("client_secret")
     for position, row in enumerate(rows):
-        own_id, own_secret = ids[position], secrets[position]
-        if own_id is None and office_id and (row, "client_id") not in reported and own_secret in (None, office_secret):
+        # A placeholder ('-', 'nvt') is no Client ID or secret of its own: its own message says to leave the cell
+        # empty for the office's default, so its partner must not be told that the row has one.
+        own_id, own_secret = (None if value is not None and is_placeholder(value) else value
+                              for value in (ids[position], secrets[position]))
+        if (ids[position] is None and office_id and (row, "client_id") not in reported
+                and own_secret in (None, office_secret)):
             ids[position] = office_id
             from_office.add((row, "client_id"))
-        if (own_secret is None and office_secret and (row, "client_secret") not in reported
+        if (secrets[position] is None and office_secret and (row, "client_secret") not in reported
                 and own_id in (None, office_id)):
             secrets[position] = office_secret
             from_office.add((row, "client_secret"))
@@ -72,11 +76,13 @@ def normalise(table: Table) -> Draft:
         values, problems = parse_column([raw[i] for i in positions], f.kind)
         for position, parsed in problems:
             row = rows[position]
-            reported.add((row, f.key))
-            issues[row].append(make_issue(
+            issue = make_issue(
                 str(parsed.code), row=row, field=f.key, column=table.header_of(f.key),
                 cell=table.cell_of(f.key, row), value=to_cell(raw[positions[position]]).text,
-                secret=f.secret, **dict(parsed.params)))
+                secret=f.secret, **dict(parsed.params))
+            issues[row].append(issue)
+            if issue.severity is Severity.ERROR:  # a warning keeps the value: the rules still check it
+                reported.add((row, f.key))
         data[f.key] = values
     _fill_office_defaults(table, data, rows, reported, from_office)
 
@@ -99,3 +105,19 @@ def normalise(table: Table) -> Draft:
         office=table.office,
     )
     return Draft(result, table, rows, data, reported, from_office, issues)
+
+
+def refuse_known_alike(draft: Draft, alike: dict[str, str]) -> None:
+    """Rows whose werkgeverscode the register holds with other leading zeros (87 where it has 0087) become
+    invalid, the known code named: recorded, they would put one werkgever in the register twice."""
+    if not alike:
+        return
+    table = draft.table
+    for row in draft.result.rows:
+        known = alike.get(row.werkgeverscode or "")
+        if known is None or row.status == "skipped":
+            continue
+        draft.issues[row.row].append(make_issue(
+            "werkgeverscode_in_register", row=row.row, field="werkgeverscode", column=table.header_of("werkgeverscode"),
+            cell=table.cell_of("werkgeverscode", row.row), value=row.werkgeverscode, known=known))
+        row.status = "invalid"

@@ -114,13 +114,18 @@ class _RunRegister:
 def _write(env: Environment, draft: Draft, run_register: _RunRegister, source: Path, target: Path, foreign: bool,
            options: Options, progress: Progress) -> Result:
     from batch.carry_over import carry_over, left_behind, read_earlier
+    from batch.normalise import refuse_known_alike
     from batch.register import PENDING
 
     def read_register() -> Plan | None:
         """What the register will say of each werkgever that looks valid (reads only)."""
         register = run_register.open()
+        if register is None:
+            return None
         valid = (r for r in draft.result.rows if r.status == "valid")
-        return register.plan(valid, target / DOCUMENTS_DIR) if register else None
+        found = register.plan(valid, target / DOCUMENTS_DIR)
+        refuse_known_alike(draft, found.alike)  # before any document is started for such a row
+        return found
 
     # With --only-pending the documents depend on the register: read it first. Otherwise it is read while the
     # first documents are made.

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -29,13 +28,13 @@ from batch.fields import (
     Field,
     Need,
 )
+from batch.sheet_print import BOLD, fit_row_heights, font, print_setup, use_house_font
 
 # Formats and dropdowns cover this many employer rows; more than any office registers in one go.
 LAST_ROW = 1001
 # Excel refuses to open a file whose input message exceeds these lengths.
 MAX_PROMPT_TITLE, MAX_PROMPT = 32, 255
 
-BOLD = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 WRAP = Alignment(wrap_text=True, vertical="top")
 TEXT_FORMAT = "@"
@@ -46,8 +45,9 @@ EXIT_CODES = (
     ("1", "minstens één rij ongeldig (geldige rijen krijgen wel hun document), of geen werkgevers"),
     ("2", "bestand onbruikbaar (ontbreekt, onleesbaar, verplichte kolom ontbreekt) of verkeerde opdracht"),
 )
-# Toelichting columns: kolom, verplicht, uitleg, voorbeeld. Paragraphs span all four.
-TOELICHTING_WIDTHS = (24, 26, 72, 30)
+# Toelichting columns: kolom, verplicht, uitleg, voorbeeld. Paragraphs span all four, which together fit the
+# width of an A4 page upright, so the guide prints at full size.
+TOELICHTING_WIDTHS = (21, 17, 40, 18)
 
 
 def _h(key: str) -> str:
@@ -132,29 +132,36 @@ CONFIDENTIAL = (
 
 
 def _heading(ws: Worksheet, row: int, text: str, size: int = 12) -> int:
-    ws.cell(row, 1, text).font = Font(bold=True, size=size)
+    ws.cell(row, 1, text).font = font(bold=True, size=size)
     return row + 1
 
 
 def _paragraph(ws: Worksheet, row: int, text: str) -> int:
-    """Text merged across the four columns; Excel does not size merged rows, so we estimate the height."""
+    """Text merged across the four columns (its height is set by fit_row_heights: no program sizes a merged
+    row)."""
     ws.cell(row, 1, text).alignment = WRAP
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(TOELICHTING_WIDTHS))
-    per_line = sum(TOELICHTING_WIDTHS)  # about one character per width unit, erring on the tall side
-    lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
-    ws.row_dimensions[row].height = 15 * lines + 3
     return row + 2
 
 
 def _table(ws: Worksheet, row: int, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> int:
-    for col, text in enumerate(header, 1):
-        cell = ws.cell(row, col, text)
-        cell.font, cell.fill = BOLD, HEADER_FILL
-    for values in rows:
-        row += 1
+    """A table; a narrower one than the page has its last column merged to the page's edge, so that its text
+    wraps across the page and not down a narrow column."""
+    last, edge = len(header), len(TOELICHTING_WIDTHS)
+    for values in [header, *rows]:
         for col, text in enumerate(values, 1):
-            ws.cell(row, col, text).alignment = WRAP
-    return row + 2
+            cell = ws.cell(row, col, text)
+            if values is header:
+                cell.font, cell.fill = BOLD, HEADER_FILL
+            else:
+                cell.alignment = WRAP
+        if last < edge:
+            ws.merge_cells(start_row=row, start_column=last, end_row=row, end_column=edge)
+            if values is header:
+                for col in range(last + 1, edge + 1):
+                    ws.cell(row, col).fill = HEADER_FILL
+        row += 1
+    return row + 1
 
 
 def _fill_toelichting(ws: Worksheet) -> None:
@@ -177,8 +184,10 @@ def _fill_toelichting(ws: Worksheet) -> None:
     row = _paragraph(ws, _heading(ws, row, "Zo gebruikt u het bestand"), _how_to_run())
     row = _heading(ws, row, "Afsluitcodes")
     row = _table(ws, row, ("Code", "Betekenis"), list(EXIT_CODES))
-    ws.cell(row, 1).font = Font(bold=True, color="C00000")
+    ws.cell(row, 1).font = font(bold=True, color="C00000")
     _paragraph(ws, row, CONFIDENTIAL)
+    fit_row_heights(ws)
+    print_setup(ws, landscape=False, title_rows=None, freeze=None)
 
 
 def _fill_office(ws: Worksheet) -> None:
@@ -186,14 +195,16 @@ def _fill_office(ws: Worksheet) -> None:
         cell = ws.cell(1, col, text)
         cell.font, cell.fill = BOLD, HEADER_FILL
     for row, office_field in enumerate(OFFICE_FIELDS, 2):
-        ws.cell(row, 1, office_field.label).font = BOLD
+        label = ws.cell(row, 1, office_field.label)
+        label.font, label.alignment = BOLD, Alignment(vertical="top")  # beside its wrapped help, not under it
         # Text so a Client ID or phone number with a leading zero survives Excel.
         ws.cell(row, 2).number_format = TEXT_FORMAT
         ws.cell(row, 3, office_field.help).alignment = WRAP
     ws.column_dimensions["A"].width = max(len(f.label) for f in OFFICE_FIELDS) + 4
     ws.column_dimensions["B"].width = 44
     ws.column_dimensions["C"].width = 60
-    ws.freeze_panes = "A2"
+    fit_row_heights(ws)
+    print_setup(ws, landscape=True)
 
 
 def _fill_lists(ws: Worksheet) -> dict[tuple[str, ...], str]:
@@ -235,8 +246,9 @@ def _fill_werkgevers(ws: Worksheet, lists: dict[tuple[str, ...], str]) -> None:
     for col, f in enumerate(FIELDS, 1):
         letter = get_column_letter(col)
         cell = ws.cell(1, col, f.header)
-        cell.font, cell.fill = BOLD, HEADER_FILL
-        ws.column_dimensions[letter].width = max(f.width, len(f.header) + 2)
+        # Headers wrap, so a column is as wide as its values need and the sheet prints larger.
+        cell.font, cell.fill, cell.alignment = BOLD, HEADER_FILL, WRAP
+        ws.column_dimensions[letter].width = f.width
         if f.as_text:
             # Text so leading zeros stay and long numbers are not turned into 1.23E+11.
             for row in range(2, LAST_ROW + 1):
@@ -244,12 +256,14 @@ def _fill_werkgevers(ws: Worksheet, lists: dict[tuple[str, ...], str]) -> None:
         dv = _validation(f, lists.get(f.choices))
         dv.add(f"{letter}2:{letter}{LAST_ROW}")
         ws.add_data_validation(dv)
-    ws.freeze_panes = "A2"
+    fit_row_heights(ws)
+    print_setup(ws, landscape=True)
 
 
 def build_workbook() -> Workbook:
     """The blank template: Toelichting, Salarisverwerker, Werkgevers, and the hidden Keuzelijsten."""
     wb = Workbook()
+    use_house_font(wb)
     toelichting = wb.active
     if not isinstance(toelichting, Worksheet):  # a fresh Workbook always has one sheet
         raise TypeError("openpyxl gave a workbook without a worksheet")

@@ -218,10 +218,34 @@ _EXPECTED = {
 }
 
 
+# A date as a spreadsheet shows it once it has turned typed text into one (1-3-2026, 01/03/26, 2026-03-01),
+# perhaps with a time: text like this in a KvK-nummer is a date that was pasted or converted, not a number.
+_DATE_TEXT = re.compile(r"(?P<d>[0-9]{1,2})[-/.](?P<m>[0-9]{1,2})[-/.](?:[0-9]{4}|[0-9]{2})"
+                        r"|[0-9]{4}-(?P<m2>[0-9]{1,2})-(?P<d2>[0-9]{1,2})")
+_TIME_TEXT = re.compile(r"(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?")
+
+
+def looks_like_date(text: str) -> bool:
+    """Whether text reads as a calendar date (day 1-31, month 1-12), as a spreadsheet writes one."""
+    found = _DATE_TEXT.match(text)
+    if found is None or not _TIME_TEXT.fullmatch(text[found.end():]):
+        return False
+    day, month = (found["d"], found["m"]) if found["d"] else (found["d2"], found["m2"])
+    return 1 <= int(day) <= 31 and 1 <= int(month) <= 12
+
+
+# Codes a spreadsheet stores as a number when the column is not text: 0087 arrives as 87.
+_CODE_KINDS = frozenset({Kind.DIGITS, Kind.NUMBERS})
+# Free text a spreadsheet may have turned into a date (Opmerkingen "1-4" becomes 1 April, a year added).
+_FREE_TEXT_KINDS = frozenset({Kind.TEXT, Kind.NAMES})
+
+
 def parse_cell(cell: Cell, kind: Kind) -> Parsed:
     """A cell to the field's normal form. Problems with the value's format are left to the schema;
     problems that make the cell unreadable as this kind of field (a date, a formula without result,
-    an Excel error, a number with decimals) are reported here with their catalogue code."""
+    an Excel error, a number with decimals) are reported here with their catalogue code, and so are the
+    traces a spreadsheet leaves when it guessed a type (a code stored as a number, free text turned into
+    a date): those with the value kept, as a warning."""
     if cell.kind is CellKind.EMPTY:
         return Parsed(None)
     if cell.kind is CellKind.FORMULA_NO_VALUE:
@@ -231,8 +255,14 @@ def parse_cell(cell: Cell, kind: Kind) -> Parsed:
     text = cell.text or ""
     if cell.kind is CellKind.DATE and kind in _EXPECTED:
         return Parsed(None, "datum", (("expected", _EXPECTED[kind]),))
+    if cell.kind is CellKind.DATE and kind in _FREE_TEXT_KINDS:
+        return Parsed(text, "datum_in_tekst")
     if cell.kind is CellKind.NUMBER and not cell.integral and kind in {Kind.DIGITS, Kind.KVK, Kind.NUMBERS}:
         return Parsed(None, "getal_met_decimalen")
+    if cell.kind is CellKind.NUMBER and kind in _CODE_KINDS:
+        return Parsed(text, "getal_zonder_voorloopnullen")
+    if kind in {Kind.KVK, Kind.LOONHEFFINGENNUMMER} and looks_like_date(text):
+        return Parsed(None, "datum", (("expected", _EXPECTED[kind]),))
     if kind is Kind.JA_NEE:
         if cell.kind is CellKind.BOOL:
             return Parsed(JA if text == "WAAR" else NEE)

@@ -34,11 +34,49 @@ def check_file(path: Path) -> bytes:
         )
     _refuse_old_or_protected_format(path, data)
     if not data.startswith(b"PK"):
+        separator = _csv_separator(data)
+        if separator is not None or path.suffix.lower() in (".csv", ".tsv", ".txt"):
+            how = f", kolommen gescheiden door {separator}" if separator else ""
+            raise UnusableInput(
+                f"'{path.name}' is geen Excel-werkmap maar een CSV-bestand (tekst{how}); asr-batch leest werkmappen: "
+                ".xlsx, .xlsm en .ods.",
+                FIX_CSV,
+            )
         raise UnusableInput(
             f"'{path.name}' is geen Excel-werkmap (misschien een CSV- of tekstbestand met een andere extensie).",
             "Open het in Excel en kies Opslaan als > Excel-werkmap (.xlsx).",
         )
     return data
+
+
+SAVE_AS_XLSX = ("in Excel met Bestand > Opslaan als > Excel-werkmap (.xlsx), in LibreOffice Calc met Bestand > "
+                "Opslaan als > bestandstype Excel 2007-365 (.xlsx)")
+FIX_CSV = (
+    "Open het als tabel en sla het op als werkmap. Excel: Gegevens > Van tekst/CSV, kies het bestand, dan Gegevens "
+    "transformeren en zet de kolommen met codes en nummers (zoals Werkgeverscode en KvK-nummer) op Tekst, anders "
+    "verdwijnen voorloopnullen; Sluiten en laden. LibreOffice Calc: Bestand > Openen, kies in Tekstimport het "
+    "scheidingsteken en zet die kolommen op Tekst. Sla het daarna op als .xlsx: " + SAVE_AS_XLSX + "."
+)
+_SEPARATORS = {b";": "puntkomma's", b",": "komma's", b"\t": "tabs"}
+
+
+def _csv_separator(data: bytes) -> str | None:
+    """How the columns of a CSV are separated, named in Dutch, when `data` starts as a CSV does: text lines (no
+    control characters but tab, CR and LF) holding a separator. None: no CSV, or none recognised."""
+    head = data[:8192]
+    try:
+        text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = head.decode("cp1252")  # what Excel writes as "CSV" on a Dutch Windows
+        except UnicodeDecodeError:
+            return None
+    if any(ch < " " and ch not in "\t\r\n" for ch in text):
+        return None
+    first = text.splitlines()[0] if text.splitlines() else ""
+    counts = {name: first.count(sep.decode()) for sep, name in _SEPARATORS.items()}
+    best = max(counts, key=lambda name: counts[name])
+    return best if counts[best] else None
 
 
 def _read_within_cap(path: Path) -> bytes:
@@ -68,6 +106,6 @@ def _refuse_old_or_protected_format(path: Path, data: bytes) -> None:
                 "maak het wachtwoord leeg en sla op als Excel-werkmap (.xlsx).",
             )
         raise UnusableInput(
-            f"'{path.name}' is een oud Excel-bestand (.xls, Excel 97-2003); asr-batch leest alleen .xlsx en .xlsm.",
-            "Open het in Excel en kies Opslaan als > Excel-werkmap (.xlsx).",
+            f"'{path.name}' is een oud Excel-bestand (.xls, Excel 97-2003); asr-batch leest .xlsx, .xlsm en .ods.",
+            "Open het in Excel of LibreOffice Calc en sla het op als werkmap: " + SAVE_AS_XLSX + ".",
         )

@@ -121,6 +121,28 @@ def werkgevers_of(conn: Connection, codes: Iterable[str],
     return found
 
 
+# Leading-zero variants are looked up up to this length: longer than any werkgeverscode in Exact, and the lookup
+# stays on the code's index (`IN (…)`, as every reading of a run), never a scan of the whole register.
+PADDED_UP_TO = 8
+
+
+def alike_codes(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    """For each of these codes (ones the register does not hold), a code it does hold that differs only by leading
+    zeros (87 and 0087): one werkgever, typed once as text and once in a cell that lost its zeros."""
+    wanted: dict[str, list[str]] = {}  # a variant -> the run's codes it is a variant of
+    for code in codes:
+        core = code.lstrip("0")
+        for length in range(max(1, len(core)), max(len(code), PADDED_UP_TO) + 1):
+            variant = core.rjust(length, "0")
+            if variant != code:
+                wanted.setdefault(variant, []).append(code)
+    found: dict[str, str] = {}
+    for known in sorted(werkgevers_of(conn, wanted, ["werkgeverscode"]), key=len):
+        for code in wanted[known]:
+            found.setdefault(code, known)
+    return found
+
+
 def documents_in(conn: Connection, codes: Iterable[str], folder: Path, computer: Computer,
                  shared: bool) -> Recorded:
     """The documents this computer recorded for these werkgevers in this folder (not those of every earlier run

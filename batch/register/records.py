@@ -195,6 +195,9 @@ class Plan:
     computer: Computer  # that writes the documents
     # per werkgever, what tells which field changed: `field_prints` and `plain_values` (what_changed)
     details: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    # a run's code the register does not hold -> the code it holds that differs only by leading zeros (87, 0087):
+    # such a row is refused, never recorded as a second werkgever
+    alike: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

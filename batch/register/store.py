@@ -18,6 +18,7 @@ from batch.register.changes import (
     SEEN_COLUMNS,
     Changes,
     Recorded,
+    alike_codes,
     changes_of,
     chunks,
     documents_in,
@@ -101,8 +102,9 @@ class Register:
         with self._connection(write=False) as conn:
             reading, known = generation(conn), werkgevers_of(conn, prints, SEEN_COLUMNS)
             documents = documents_in(conn, prints, documents_folder, me, self.location.shared)
+            alike = alike_codes(conn, [code for code in prints if code not in known])
         states = {code: state_after_seeing(known.get(code), digest) for code, digest in prints.items()}
-        return Plan(states, prints, reading, known, documents, me, details)
+        return Plan(states, prints, reading, known, documents, me, details, alike)
 
     def status(self, *, with_latest_events: bool = False) -> Status:
         """Every werkgever; `with_latest_events`: each with the id of its latest event too (the register workbook

@@ -26,11 +26,12 @@ class Column:
     width: int
 
 
-COLUMNS = (Column(CODE, 16), Column("Naam werkgever", 36), Column("Status", 12), Column("Laatst gezien", 14),
-           Column(SUBMITTED, 14), Column("Dagen wachten", 14), Column("Wacht te lang", 14), Column(CONFIRMED, 14),
-           Column(FIRST_EXCHANGE, 20), Column("Bron", 30), Column("Documenten", 12),
+# Headers and long texts wrap, so the columns are as wide as a date or a code and the sheet prints larger.
+COLUMNS = (Column(CODE, 15), Column("Naam werkgever", 28), Column("Status", 11), Column("Laatst gezien", 11),
+           Column(SUBMITTED, 11), Column("Dagen wachten", 9), Column("Wacht te lang", 11), Column(CONFIRMED, 12),
+           Column(FIRST_EXCHANGE, 11), Column("Bron", 22), Column("Documenten", 12),
            # since format 2, after the columns of format 1, so that those keep their letters
-           Column(LINKED, 14), Column("Gewijzigd", 36), Column("Notitie", 40))
+           Column(LINKED, 11), Column("Gewijzigd", 24), Column("Notitie", 30))
 
 # The hidden sheet: key/value rows from A1 (the marker and version first), an empty row, then one row per werkgever
 # under these headers, every value as text (dates ISO).

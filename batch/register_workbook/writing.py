@@ -66,8 +66,11 @@ def export_register(given: str | None, path: Path, listing: Listing) -> Status:
 def write_workbook(status: Status, path: Path, listing: Listing, identity: str) -> None:
     from openpyxl import Workbook
 
+    from batch.sheet_print import use_house_font
+
     file_errors.check_name(path, "Het bestand")
     wb = Workbook()
+    use_house_font(wb)
     ws = wb.worksheets[0]
     ws.title = SHEET
     shown = status.shown(listing)
@@ -104,18 +107,21 @@ def _values(employer: Employer, listing: Listing) -> list[str | date | int | Non
 
 
 def _visible_sheet(ws: Worksheet, shown: list[Employer], listing: Listing) -> None:
-    from openpyxl.styles import Font, PatternFill, Protection
+    from openpyxl.styles import Alignment, PatternFill, Protection
     from openpyxl.utils import get_column_letter
 
-    from batch.annotate import HEADER_FILL, write_text
+    from batch.annotate import HEADER_FILL
+    from batch.sheet_print import BOLD, fit_row_heights, print_setup, write_text
 
     editable_fill = PatternFill(fill_type="solid", start_color=_EDITABLE_FILL, end_color=_EDITABLE_FILL)
     too_long_fill = PatternFill(fill_type="solid", start_color=_TOO_LONG_FILL, end_color=_TOO_LONG_FILL)
     open_cell = Protection(locked=False)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
     for number, column in enumerate(COLUMNS, 1):
         cell = ws.cell(1, number)
         write_text(cell, column.header)
-        cell.font = Font(bold=True)
+        cell.font, cell.alignment = BOLD, wrap
         cell.fill = editable_fill if column.header in EDITABLE else HEADER_FILL
         ws.column_dimensions[get_column_letter(number)].width = column.width
     headers = [column.header for column in COLUMNS]
@@ -127,6 +133,7 @@ def _visible_sheet(ws: Worksheet, shown: list[Employer], listing: Listing) -> No
                 write_text(cell, value)
             else:
                 cell.value = value
+            cell.alignment = wrap if isinstance(value, str) else top
             if isinstance(value, date) or header in EDITABLE:
                 cell.number_format = DATE_FORMAT
             if header in EDITABLE:
@@ -139,7 +146,8 @@ def _visible_sheet(ws: Worksheet, shown: list[Employer], listing: Listing) -> No
         for header in EDITABLE:
             letter = get_column_letter(headers.index(header) + 1)
             _date_validation(ws, header, f"{letter}2:{letter}{len(shown) + 1}")
-    ws.freeze_panes = "A2"
+    fit_row_heights(ws)
+    print_setup(ws, landscape=True)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(shown) + 1}"
     # Protected without a password, so that a stray keystroke cannot change a code; sorting, filtering and
     # widening columns stay allowed (openpyxl's False: not protected against).
@@ -166,7 +174,7 @@ def _date_validation(ws: Worksheet, header: str, cells: str) -> None:
 
 def _hidden_sheet(ws: Worksheet, register: str, identity: str, shown: list[Employer]) -> None:
     """What recognises the file and each row as it was written: never a secret, a Client ID or DGA data."""
-    from batch.annotate import write_text
+    from batch.sheet_print import write_text
 
     ws.sheet_state = "hidden"
     rows: list[tuple[str, ...]] = [
