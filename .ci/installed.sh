@@ -85,7 +85,8 @@ assert data["counts"]["submitted"] == 1, data["counts"]
 print("installed.sh: status --json after mark:", json.dumps(data)[:200])'
 "$bin/asr-batch" purge --dry-run
 
-# serve: the first line is the address with its token; the page must come from the installed templates.
+# serve: the first line is the address with its token, on the server's own name under .localhost; the page must
+# come from the installed templates.
 "$bin/asr-batch" serve --no-browser >serve.out 2>serve.err &
 server=$!
 for _ in $(seq 100); do
@@ -96,15 +97,46 @@ done
 url="$(head -n 1 serve.out)"
 [ -n "$url" ] || fail "serve printed no address within 20 s"
 "$bin/python" - "$url" <<'PY'
+import http.client
+import re
 import sys
+import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
+from urllib.parse import urlsplit
 
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-with opener.open(sys.argv[1], timeout=30) as response:
+url = sys.argv[1]
+parts = urlsplit(url)
+assert re.fullmatch(r"asr-[0-9a-f]{32}\.localhost", parts.hostname or ""), url
+
+
+class Loopback(http.client.HTTPConnection):
+    """A name under .localhost is this computer, as browsers resolve it (Python's resolver may not): connect to
+    127.0.0.1, keep the name in the Host header."""
+
+    def connect(self):
+        name, self.host = self.host, "127.0.0.1"
+        try:
+            super().connect()
+        finally:
+            self.host = name
+
+
+class LoopbackHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(Loopback, req)
+
+
+opener = urllib.request.build_opener(LoopbackHandler, urllib.request.HTTPCookieProcessor(CookieJar()))
+with opener.open(url, timeout=30) as response:
     assert response.status == 200, response.status
     page = response.read().decode("utf-8")
 assert "asr-batch" in page, page[:500]
+try:  # by 127.0.0.1 the same token gets nothing: the cookie would be sent to every port there
+    opener.open(url.replace(parts.hostname, "127.0.0.1"), timeout=30)
+    raise AssertionError("the page answered on 127.0.0.1")
+except urllib.error.HTTPError as error:
+    assert error.code == 403, error.code
 print("installed.sh: serve's page has", len(page), "characters")
 PY
 kill -TERM "$server"

@@ -299,10 +299,10 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
 
     running = running_page(register)
     if running is not None:  # a second start (a double click on the shortcut): the page that runs
-        click.echo(running)
+        click.echo(running.url)
         click.echo(ALREADY_RUNNING_NO_BROWSER if no_browser else ALREADY_RUNNING, err=True)
         if not no_browser:
-            webbrowser.open(running)
+            webbrowser.open(running.to_open())
         return 0
     with collector.running():  # a server runs for hours: its garbage is collected
         server = Server(port=port, register=register)
@@ -312,7 +312,8 @@ def serve(port: int, no_browser: bool, register: str | None) -> int:
                 sys.stdout.flush()
                 click.echo(RUNNING, err=True)
                 if not no_browser:  # beside the server: a BROWSER command that waits must not hold up the page
-                    threading.Thread(target=_open_quietly, args=(server.url,), daemon=True).start()
+                    # through a file, not the address: a browser's command line is readable by every user
+                    threading.Thread(target=_open_quietly, args=(server.opener.as_uri(),), daemon=True).start()
                 server.run()
             except (KeyboardInterrupt, Terminated):
                 ignore_further()

@@ -8,12 +8,14 @@ ASR_BATCH_REQUIRE_BROWSER=1, which turns that skip into a failure.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +48,26 @@ def missing() -> str | None:
     return None
 
 
+class _Loopback(http.client.HTTPConnection):
+    """A connection that, as a browser does, takes a name under .localhost for this computer: serve's name of its
+    own does not resolve for Python everywhere (not here: glibc without systemd-resolved). The Host header keeps
+    the name."""
+
+    def connect(self) -> None:
+        name = self.host
+        if name.endswith(".localhost"):
+            self.host = "127.0.0.1"
+        try:
+            super().connect()
+        finally:
+            self.host = name
+
+
+class LoopbackHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_Loopback, req)
+
+
 def read_first_line(process: subprocess.Popen[str], timeout: float) -> str:
     """The first line the process prints on stdout; fails rather than hangs."""
     line: list[str] = []
@@ -66,6 +88,17 @@ def start_server(temporary: Path, register: Path | None = None) -> tuple[subproc
         env["ASR_BATCH_REGISTER"] = str(register)
     server = subprocess.Popen([sys.executable, "-m", "batch.cli", "serve", "--no-browser"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return server, read_first_line(server, timeout=60)
+
+
+def start_with_browser(temporary: Path, browser: Path, script: str) -> tuple[subprocess.Popen[str], str]:
+    """`asr-batch serve` as a real process that starts "the browser" with `script` (a shell script written to
+    `browser`, named in BROWSER, as webbrowser finds it); returns it and the URL it prints first."""
+    browser.write_text(script)
+    browser.chmod(0o700)
+    server = subprocess.Popen([sys.executable, "-m", "batch.cli", "serve"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "TMPDIR": str(temporary), "BROWSER": str(browser)})
     return server, read_first_line(server, timeout=60)
 
 

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from batch.errors import UnusableInput
 from batch.redact import redact
 from batch.serve.access import FORM_FIELD, current_access
+from batch.serve.policy import page_policy
 
 if TYPE_CHECKING:
     from batch.serve.state import Page
@@ -53,7 +54,10 @@ def render(name: str, status: int = 200, *, with_secrets: bool = False, **contex
     html = the_page().render(name, formtoken=current_access().form_token, form_field=FORM_FIELD,
                              upload_limit=UPLOAD_LIMIT, **context)
     # Only the werkbank shows a secret (its copy button holds it, as a document does); no other page may.
-    return Response(html if with_secrets else redact(html), status=status, mimetype="text/html")
+    body = html if with_secrets else redact(html)
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = page_policy(body)
+    return response
 
 
 def message_page(status: int, title: str, text: str, fix: str | None = None) -> BaseResponse:

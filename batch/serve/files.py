@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from batch.documents import DOCUMENTS_DIR
 from batch.serve.common import the_page
+from batch.serve.policy import document_policy
 
 blueprint = Blueprint("files", __name__)
 
@@ -22,7 +23,10 @@ def output_file(name: str) -> BaseResponse:
     path = run.file(name) if run else None
     if path is None:  # only what the latest run listed: no path outside it, not even a sibling
         abort(404)
-    return send_file(path, as_attachment=name.endswith(".xlsx"), download_name=Path(name).name, max_age=0)
+    response = send_file(path, as_attachment=name.endswith(".xlsx"), download_name=Path(name).name, max_age=0)
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = document_policy(path)
+    return response
 
 
 @blueprint.get("/aanmeldingen.zip")

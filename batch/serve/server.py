@@ -1,19 +1,23 @@
-"""The server process of the local page: waitress on 127.0.0.1 (never another address), the private temporary
-folder it serves from, and a clean stop (the signals themselves are the CLI's)."""
+"""The server process of the local page: waitress on 127.0.0.1 (never another address), under a name of its own
+(access.py), the private temporary folder it serves from, the file that opens the page in the browser, and a clean
+stop (the signals themselves are the CLI's)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from batch.errors import UnusableInput
 from batch.redact import redact
-from batch.serve.access import Access
+from batch.serve.access import Access, going_on, own_host_name
 from batch.serve.app import create_app
+from batch.serve.gate import BODY_LIMIT, HEADER_LIMIT, guarded_channel, passing_stops
 from batch.serve.running import announce, withdraw
 from batch.serve.state import Page
 from batch.serve.stop import Stop
@@ -22,9 +26,7 @@ from batch.workspace import Workspace
 if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
-# waitress answers a larger body than UPLOAD_LIMIT itself, in English, so it lets through up to its own default and
-# the app says it in Dutch. (The page's script stops a large file before it is sent at all.)
-SERVER_BODY_LIMIT = 1024 * 1024 * 1024
+IDLE_LIMIT = 30  # seconds a connection may wait without sending anything before waitress closes it
 SENDING_LIMIT = 5.0  # seconds the closing page may take to leave before the server stops anyway
 
 # What the terminal says while the page runs and as it stops (the CLI prints them on stderr).
@@ -51,6 +53,17 @@ def _quiet_waitress() -> None:
         logger.addHandler(_OneLine())
 
 
+def write_opener(folder: Path, url: str) -> Path:
+    """The file the browser is started with: it sends the browser on to `url`, so the token is never in the
+    browser's command line, which every user of the computer can read (as Jupyter does). Created 0600, in the
+    private folder that is removed when the server stops."""
+    path = folder / "openen.html"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(going_on(url))
+    return path
+
+
 def _unsent(channels: dict[int, Any]) -> bool:
     """Whether a connection still holds an answer that is not yet sent."""
     return any(getattr(channel, "total_outbufs_len", 0) for channel in list(channels.values()))
@@ -73,17 +86,23 @@ class Server:
             # Port 0 asks the system for a free one; the app needs the real port for its Host check.
             self._server: BaseWSGIServer | MultiSocketServer = create_server(
                 lambda environ, start: self.app(environ, start), host="127.0.0.1", port=port, threads=4,
-                max_request_body_size=SERVER_BODY_LIMIT, clear_untrusted_proxy_headers=True, ident="asr-batch")
+                max_request_body_size=BODY_LIMIT, max_request_header_size=HEADER_LIMIT, channel_timeout=IDLE_LIMIT,
+                clear_untrusted_proxy_headers=True, ident="asr-batch")
         except OSError as exc:
             self.workspace.close()
             raise UnusableInput(f"Poort {port} op 127.0.0.1 kan niet worden gebruikt ({exc.strerror}).",
                                 "Kies een andere poort met --port, of laat --port weg voor een vrije poort."
                                 ) from None
         self.port = int(getattr(self._server, "effective_port", port))
-        self.app = create_app(port=self.port, register=register, workspace=self.workspace)
+        self.host = own_host_name()
+        self.app = create_app(port=self.port, host=self.host, register=register, workspace=self.workspace)
         access: Access = self.app.extensions["asr-batch-access"]
-        self.url = f"http://127.0.0.1:{self.port}/?token={access.token}"
-        self._announced = announce(self.url, register)  # from now on a second `serve` opens this page
+        # No connection is accepted before `run`: every one meets the gate.
+        self._server.channel_class = guarded_channel(access)
+        self._server.handle_error = passing_stops(self._server.handle_error)
+        self.url = f"http://{self.host}:{self.port}/?token={access.token}"
+        self.opener = write_opener(self.workspace.root, self.url)
+        self._announced = announce(self.url, self.opener, register)  # from now on a second `serve` opens this page
 
     @property
     def _page(self) -> Page:
