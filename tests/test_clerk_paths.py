@@ -75,7 +75,7 @@ def test_process_status_and_mark_in_a_onedrive_folder(onedrive: Path, monkeypatc
     book.save(filled)
     marked = run_cli("mark", "--from", filled)
     assert marked.exit_code == 0, marked.output
-    assert marked.stderr.splitlines()[-1] == "1 werkgever(s) bijgewerkt uit 'Register Jørgen – ingevuld.xlsx'."
+    assert marked.stderr.splitlines()[-1] == "1 werkgever bijgewerkt uit 'Register Jørgen – ingevuld.xlsx'."
     states = {e["werkgeverscode"]: e["state"] for e in json.loads(run_cli("status", "--json").stdout)["employers"]}
     assert states == {"1001": "new", "1002": "submitted", "1003": "new"}
 

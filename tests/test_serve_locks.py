@@ -304,33 +304,3 @@ def test_opened_from_another_site_the_token_is_taken_by_a_page_that_goes_on(app:
     assert TOKEN not in response.text and "unsafe" not in response.headers["Content-Security-Policy"]
     typed = app.test_client().get(f"{BASE}/?token={TOKEN}", headers={"Sec-Fetch-Site": "none"})
     assert typed.status_code == 303 and typed.headers["Location"] == "/"
-
-
-def test_a_stop_signal_during_a_connections_event_is_not_swallowed_by_waitress() -> None:
-    """waitress's loop logs and swallows what an event handler raises but KeyboardInterrupt and SystemExit: a SIGTERM
-    arriving while a connection was being closed left serve running (found by the 413 test above)."""
-    from types import SimpleNamespace
-
-    from waitress.adjustments import Adjustments
-
-    from batch.serve.access import Access
-    from batch.serve.gate import guarded_channel
-    from batch.signals import Terminated
-
-    ours, theirs = socket.socketpair()
-    channel = guarded_channel(Access(TOKEN, PORT, NAME))(SimpleNamespace(active_channels={}), ours, ("127.0.0.1", 1),
-                                                        Adjustments(), map={})
-    try:
-        with pytest.raises(Terminated):
-            try:
-                raise Terminated(15)
-            except BaseException:
-                channel.handle_error()
-        try:
-            raise OSError("verbinding verbroken")
-        except OSError:
-            channel.handle_error()  # an ordinary error in one connection: logged, that connection closed
-        assert not channel.connected
-    finally:
-        ours.close()
-        theirs.close()

@@ -12,8 +12,6 @@ waitress's channel_timeout.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from batch.serve.common import UPLOAD_LIMIT
@@ -25,20 +23,6 @@ HEADER_LIMIT = 64 * 1024  # bytes of request line and headers: a URL, a cookie a
 # waitress's own limit: only a chunked body (no Content-Length, which no browser's upload uses) meets it, after
 # the parser below has let it through; a Content-Length over UPLOAD_LIMIT is refused at the headers.
 BODY_LIMIT = UPLOAD_LIMIT + 1  # waitress refuses at >=, the app at >: both let exactly UPLOAD_LIMIT through
-
-
-def passing_stops(handle_error: Callable[[], None]) -> Callable[[], None]:
-    """waitress's handle_error of a channel or the server, letting a stop signal through. waitress's loop passes on
-    only KeyboardInterrupt and SystemExit from an event handler; SIGTERM or SIGHUP (`Terminated`) arriving while a
-    connection is read, written or closed would be logged and swallowed there, and serve would never stop."""
-
-    def handle() -> None:
-        error = sys.exc_info()[1]
-        if error is not None and not isinstance(error, Exception):
-            raise error
-        handle_error()
-
-    return handle
 
 
 def guarded_channel(access: Access) -> type[Any]:
@@ -75,8 +59,5 @@ def guarded_channel(access: Access) -> type[Any]:
 
     class Channel(HTTPChannel):  # type: ignore[misc]
         parser_class = Parser
-
-        def handle_error(self) -> None:
-            passing_stops(super().handle_error)()
 
     return Channel

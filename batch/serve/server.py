@@ -17,7 +17,7 @@ from batch.errors import UnusableInput
 from batch.redact import redact
 from batch.serve.access import Access, going_on, own_host_name
 from batch.serve.app import create_app
-from batch.serve.gate import BODY_LIMIT, HEADER_LIMIT, guarded_channel, passing_stops
+from batch.serve.gate import BODY_LIMIT, HEADER_LIMIT, guarded_channel
 from batch.serve.running import announce, withdraw
 from batch.serve.state import Page
 from batch.serve.stop import Stop
@@ -99,7 +99,6 @@ class Server:
         access: Access = self.app.extensions["asr-batch-access"]
         # No connection is accepted before `run`: every one meets the gate.
         self._server.channel_class = guarded_channel(access)
-        self._server.handle_error = passing_stops(self._server.handle_error)
         self.url = f"http://{self.host}:{self.port}/?token={access.token}"
         self.opener = write_opener(self.workspace.root, self.url)
         self._announced = announce(self.url, self.opener, register)  # from now on a second `serve` opens this page
