@@ -133,6 +133,11 @@ CATALOGUE: dict[str, Code] = {
         Code("dubbele_werkgeverscode", E, "Werkgeverscode komt vaker voor",
              "Werkgeverscode {value} staat ook in rij {others}.",
              "Elke werkgever hoort één keer in het bestand; verwijder de dubbele rij of corrigeer de code."),
+        Code("werkgeverscode_voorloopnullen", E, "Werkgeverscode komt vaker voor, met andere voorloopnullen",
+             "Werkgeverscode {value} staat ook in rij {others} als {other}: dezelfde code met andere voorloopnullen, "
+             "dus dezelfde werkgever.",
+             "Elke werkgever hoort één keer in het bestand, met de code zoals in Exact; verwijder de dubbele rij of "
+             "corrigeer de code. Zet de kolom op opmaak Tekst, zodat voorloopnullen blijven staan."),
         Code("secret_conflict", E, "Tweede Client Secret bij dezelfde Client ID",
              "Client ID is hetzelfde als in rij {first}, maar het Client Secret verschilt.",
              "Eén Web API gebruiker heeft één Client Secret. Zoek het juiste Client Secret op in Exact (tabblad "

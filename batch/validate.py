@@ -199,6 +199,15 @@ def _cross_row_issues(frame: _Frame) -> Iterator[Issue]:
         for row in rows:
             others = ", ".join(str(r) for r in rows if r != row)
             yield _issue(frame, "dubbele_werkgeverscode", row, "werkgeverscode", others=others)
+    # `87` and `0087` are one werkgever whose leading zeros a spreadsheet dropped: recording both would put it in the
+    # register twice (issue 27). Exact duplicates are told above; here only codes that differ in their zeros.
+    distinct = codes[~codes.duplicated(keep=False)]
+    stems = distinct.str.lstrip("0")
+    for _, group in distinct[stems.duplicated(keep=False)].groupby(stems, sort=False):
+        for row, code in group.items():
+            others = group.drop(row)
+            yield _issue(frame, "werkgeverscode_voorloopnullen", int(row), "werkgeverscode",
+                         others=", ".join(str(r) for r in others.index), other=", ".join(others))
 
     pairs = df[["client_id", "client_secret"]].dropna()
     first_secret = pairs.groupby("client_id", sort=False)["client_secret"].transform("first")

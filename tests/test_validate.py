@@ -152,9 +152,17 @@ def test_duplicate_code_is_found_whether_typed_as_text_or_number(check_rows: Che
                                (3, "werkgeverscode", "getal_zonder_voorloopnullen")]
 
 
-def test_leading_zeros_make_a_different_code(check_rows: Check) -> None:
-    result = check_rows([valid_row(werkgeverscode="0412"), valid_row(werkgeverscode="412", naam="Tweede")])
-    assert triples(result) == []
+def test_codes_that_differ_only_in_leading_zeros_are_one_werkgever_twice(check_rows: Check) -> None:
+    # a spreadsheet turned one row's 0412 into 412: recording both would put one werkgever in the register twice
+    result = check_rows([valid_row(werkgeverscode="0412"), valid_row(werkgeverscode="412", naam="Tweede"),
+                         valid_row(werkgeverscode="4120", naam="Derde")])
+    assert triples(result) == [(2, "werkgeverscode", "werkgeverscode_voorloopnullen"),
+                               (3, "werkgeverscode", "werkgeverscode_voorloopnullen")]
+    first, second = (row.issues[0].message for row in result.rows[:2])
+    assert first == ("Werkgeverscode 0412 staat ook in rij 3 als 412: dezelfde code met andere voorloopnullen, "
+                     "dus dezelfde werkgever.")
+    assert second.startswith("Werkgeverscode 412 staat ook in rij 2 als 0412:")
+    assert status_of(result) == {2: "invalid", 3: "invalid", 4: "valid"}
 
 
 # --- naam -----------------------------------------------------------------------------------------
