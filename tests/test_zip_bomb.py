@@ -13,6 +13,7 @@ import html
 import importlib.util
 import os
 import re
+import signal
 import subprocess
 import sys
 import zipfile
@@ -469,3 +470,11 @@ def test_every_spelling_of_a_shared_cell_is_counted(spelling: bytes, workbook: P
         check(bomb)
     assert refused.value.message.startswith("De cellen van 'anders.xlsx' herhalen samen 366 MB tekst")
 
+
+def test_a_process_ended_by_the_system_says_so_in_dutch() -> None:
+    """The kernel ends a process that takes too much memory with SIGKILL: exit code -9, not a code to show."""
+    with pytest.raises(UnusableInput) as died:
+        apart(signal.raise_signal, signal.SIGKILL)
+    assert died.value.message == ("De verwerking van de werkmap is onverwacht gestopt: het systeem heeft haar "
+                                  "beëindigd (SIGKILL), mogelijk doordat er niet genoeg geheugen vrij was.")
+    assert "probeer het opnieuw" in died.value.fix
