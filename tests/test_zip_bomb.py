@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from bombs import as_shared_strings, fan_out_shared_string, inflate_shared_strings, unpacked_size, write_ods
 from browser import start_server, stop
-from conftest import HEADERS, OFFICE_CLIENT_ID, SECRET, numbered_rows, write_workbook
+from conftest import HEADERS, OFFICE_CLIENT_ID, SECRET, numbered_rows, run_cli, write_workbook
 from test_serve import Browser, app, client, states, upload, upload_register_workbook, workspace  # noqa: F401
 
 import batch.limits
@@ -349,6 +349,24 @@ def test_the_page_refuses_a_repeated_text_with_the_clis_dutch_message(client, fa
         assert REPEATED.format(name=bomb.name, mb=mb) in text
         assert "Traceback" not in text
     assert states() == {}
+
+
+def test_a_repeated_text_is_refused_as_register_workbook_too(client, tmp_path: Path) -> None:  # noqa: F811
+    """`mark --from` and the register page read a register workbook with calamine as well: here a hidden sheet
+    that says it is one, and 12,000 cells in it that point at one string of 32,000 characters."""
+    from batch.register_workbook.layout import HIDDEN, MARKER
+
+    marked = write_workbook(tmp_path / "register.xlsx", [], office=None, extra_sheets={HIDDEN: [[MARKER, "2"]]})
+    bomb = fan_out_shared_string(marked, tmp_path / "register-waaier.xlsx", rows=1_000,
+                                 sheet="xl/worksheets/sheet1.xml")
+    said = REPEATED.format(name=bomb.name, mb=BOMB_TEXT["fan_out"])
+    said = said.replace("tabblad 'Werkgevers'", f"tabblad '{HIDDEN}'")
+    result = run_cli("mark", "--from", bomb)
+    assert result.exit_code == 2, result.output
+    assert f"asr-batch: {said}" in result.stderr and "Traceback" not in result.output
+    response = upload_register_workbook(client, bomb.read_bytes(), bomb.name)
+    assert response.status_code == 400
+    assert said in html.unescape(response.text)
 
 
 @pytest.fixture(scope="module")
