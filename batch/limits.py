@@ -14,7 +14,8 @@ characters:
 Formatting every row down to row 1,048,576 adds a sheet of 106 MB (36:1); formatting each cell of twelve columns
 down to there, 300 MB (12:1). Each limit is about three times what was measured. The shared strings get the tightest
 one: unlike a sheet's XML, which calamine streams, every byte of them is held in memory, more than once (the bomb
-that set these limits, 1.3 MB inflating to 500 MB of shared strings, cost 1.7 GB).
+that set these limits, 1.3 MB inflating to 500 MB of shared strings, cost 1.7 GB). What no size limit sees, one
+text repeated in a great many cells, batch/reader/repeated_text.py counts.
 """
 
 from __future__ import annotations

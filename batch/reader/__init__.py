@@ -35,6 +35,7 @@ from batch.model import Office
 from batch.reader.far_cells import forget_shared_strings, trim_far_cells, with_entry
 from batch.reader.header import FIX_TEMPLATE, Column, find_header, map_columns, missing_columns_message
 from batch.reader.parts import read_entry, sheet_paths
+from batch.reader.repeated_text import check_repeated_text
 from batch.reader.special_cells import special_cells
 from batch.reader.workbook_file import MAX_FILE_BYTES, check_file
 from batch.redact import remember
@@ -88,6 +89,7 @@ def _open(path: Path, data: bytes) -> tuple[zipfile.ZipFile, CalamineWorkbook]:
         archive = zipfile.ZipFile(io.BytesIO(data))  # the bytes that were hashed, not the file again
         archive.filename = str(path)  # for messages
         check_archive(archive, path.name)
+        check_repeated_text(archive, path.name, MAX_ROWS)  # before calamine opens it: an .ods is read whole then
         # From the bytes, not the path: calamine then goes by the content, not the extension, so a
         # workbook saved as .xls by mistake is read too.
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))

@@ -19,6 +19,7 @@ from batch.values import clean_text
 # cut from the sheet before calamine sees it; any other one makes the file unusable, naming the cell.
 # (MAX_ROWS is batch.reader's: it passes it in, so that a test can lower it.)
 MAX_COLUMNS = 104
+FIRST_FAR_ROW = 110_000  # the first row _FAR_CELL takes for far away
 _FAR_CELL = re.compile(
     rb'<(?:\w+:)?c\b([^>]*?\br="((?:[A-Z]{3}|[D-Z][A-Z])[0-9]+|[A-Z]{1,2}(?:[0-9]{7,}|1[1-9][0-9]{4}|[2-9][0-9]{5}))"'
     rb'[^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
@@ -70,13 +71,16 @@ def trim_far_cells(archive: zipfile.ZipFile, xml: bytes | None, sheet: str, max_
         return None
     for match in _FAR_CELL.finditer(xml):
         if not _far_cell_is_blank(archive, match.group(1), match.group(3)):
-            cell = match.group(2).decode()
-            raise UnusableInput(
-                f"Tabblad '{sheet}' heeft een waarde in cel {cell}, ver buiten een lijst met werkgevers "
-                f"(asr-batch leest hoogstens {max_rows:_} rijen en {MAX_COLUMNS} kolommen).".replace("_", "."),
-                f"Maak cel {cell} leeg (Ctrl+End in Excel toont de laatste gebruikte cel), of splits het bestand.",
-            )
+            raise far_value_refused(sheet, match.group(2).decode(), max_rows)
     return _FAR_CELL.sub(b"", xml)
+
+
+def far_value_refused(sheet: str, cell: str, max_rows: int) -> UnusableInput:
+    return UnusableInput(
+        f"Tabblad '{sheet}' heeft een waarde in cel {cell}, ver buiten een lijst met werkgevers "
+        f"(asr-batch leest hoogstens {max_rows:_} rijen en {MAX_COLUMNS} kolommen).".replace("_", "."),
+        f"Maak cel {cell} leeg (Ctrl+End in Excel toont de laatste gebruikte cel), of splits het bestand.",
+    )
 
 
 def with_entry(archive: zipfile.ZipFile, entry: str, data: bytes) -> CalamineWorkbook:

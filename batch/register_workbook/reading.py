@@ -60,6 +60,7 @@ def read_workbook(path: Path, name: str | None = None) -> WorkbookFile:
     from python_calamine import CalamineError, CalamineWorkbook
 
     from batch.limits import check_archive
+    from batch.reader.repeated_text import check_repeated_text
     from batch.reader.workbook_file import check_file
 
     name = name or path.name
@@ -67,6 +68,7 @@ def read_workbook(path: Path, name: str | None = None) -> WorkbookFile:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             check_archive(archive, name)
+            check_repeated_text(archive, name, MAX_ROWS)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (zipfile.BadZipFile, CalamineError, OSError, ValueError):
         raise UnusableInput(f"'{name}' is geen leesbare Excel-werkmap; het bestand is beschadigd of onvolledig.",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -107,11 +108,7 @@ def apart(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         receiving.close()
         child.join()
     if outcome is None:
-        raise UnusableInput(
-            f"De verwerking van de werkmap is onverwacht gestopt (code {child.exitcode}); misschien was er niet genoeg "
-            "geheugen vrij.",
-            "Controleer of u de goede werkmap kiest en probeer het opnieuw. Blijft het gebeuren, splits de werkgevers "
-            "dan over meer werkmappen.")
+        raise _died(child.exitcode)
     for secret in outcome.secrets:
         remember(secret)
     if outcome.unusable is not None:
@@ -120,3 +117,21 @@ def apart(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise Failed(outcome.failure)
     value: T = outcome.value
     return value
+
+
+def _died(exitcode: int | None) -> UnusableInput:
+    """A child that ended without an answer, in words: a negative exit code is the signal that ended it (on Linux
+    the kernel ends a process with SIGKILL when memory runs out)."""
+    fix = ("Controleer of u de goede werkmap kiest en probeer het opnieuw. Blijft het gebeuren, splits de werkgevers "
+           "dan over meer werkmappen.")
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signaal {-exitcode}"
+        return UnusableInput(
+            f"De verwerking van de werkmap is onverwacht gestopt: het systeem heeft haar beëindigd ({name}), "
+            "mogelijk doordat er niet genoeg geheugen vrij was.", fix)
+    return UnusableInput(
+        f"De verwerking van de werkmap is onverwacht gestopt (code {exitcode}); misschien was er niet genoeg "
+        "geheugen vrij.", fix)
