@@ -204,7 +204,7 @@ def _cross_row_issues(frame: _Frame) -> Iterator[Issue]:
     distinct = codes[~codes.duplicated(keep=False)]
     stems = distinct.str.lstrip("0")
     for _, group in distinct[stems.duplicated(keep=False)].groupby(stems, sort=False):
-        for row, code in group.items():
+        for row in group.index:
             others = group.drop(row)
             yield _issue(frame, "werkgeverscode_voorloopnullen", int(row), "werkgeverscode",
                          others=", ".join(str(r) for r in others.index), other=", ".join(others))
