@@ -88,8 +88,10 @@ class _Frame:
         return self.draft.reported
 
 
-def _issue(frame: _Frame, code: str, row: int, key: str, *, shown: str | None = None, **params: object) -> Issue:
-    """An issue at the cell of `key` in `row`, showing the cell's value (or `shown`)."""
+def _issue(frame: _Frame, code: str, row: int, key: str, *, shown: str | None = None, withheld: bool = False,
+           **params: object) -> Issue:
+    """An issue at the cell of `key` in `row`, showing the cell's value (or `shown`), unless the field is secret or
+    the value is `withheld`."""
     table = frame.table
     value: object = shown if shown is not None else frame.frame.at[row, key]
     issue = make_issue(
@@ -99,7 +101,7 @@ def _issue(frame: _Frame, code: str, row: int, key: str, *, shown: str | None = 
         column=table.header_of(key),
         cell=table.cell_of(key, row),
         value=value if isinstance(value, str) else None,
-        secret=key in SECRET_FIELDS,
+        secret=withheld or key in SECRET_FIELDS,
         dga_column=table.header_of("dga"),
         example=FIELDS_BY_KEY[key].example,
         **params,
@@ -184,10 +186,10 @@ def _dga_issues(frame: _Frame) -> Iterator[Issue]:
     for key in ("dga_naam", "dga_medewerkersnummer"):
         for row in df.index[nee & df[key].notna()]:
             yield _issue(frame, "dga_overbodig", row, key)
-    bsn_like = numbers.map(lambda ns: [n for n in ns if looks_like_bsn(n)])
-    for row in df.index[bsn_like.map(bool)]:
-        for number in bsn_like[row]:
-            yield _issue(frame, "dga_bsn", row, "dga_medewerkersnummer", shown=number)
+    bsn_like = numbers.map(lambda ns: any(looks_like_bsn(n) for n in ns))
+    for row in df.index[bsn_like.astype(bool)]:
+        # a possible BSN is not repeated in the terminal or the reports (AVG): the cell reference finds it
+        yield _issue(frame, "dga_bsn", row, "dga_medewerkersnummer", withheld=True)
 
 
 def _cross_row_issues(frame: _Frame) -> Iterator[Issue]:

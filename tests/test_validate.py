@@ -389,6 +389,7 @@ def test_bsn_like_dga_number_is_a_warning(check_rows: Check) -> None:
     issue = only_issue(result)
     # A possible BSN is never repeated in the terminal or the reports (AVG); the cell reference finds it.
     assert issue.severity is Severity.WARNING and "111222333" not in issue.message and "BSN" in issue.message
+    assert issue.value is None
     assert status_of(result) == {2: "valid"}
 
 
