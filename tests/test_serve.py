@@ -554,6 +554,7 @@ def test_the_stop_answers_with_the_closing_page_then_asks_the_server_to_stop(app
     assert "asr-batch is gestopt" in text and "U kunt dit venster nu sluiten." in text
     assert "het register blijft bewaard" in text
     assert 'data-action="stop"' not in text and "Klik op Stoppen" not in text  # nothing left to stop
+    assert 'href="/werkbank"' not in text and 'href="/register"' not in text  # no links to a stopped server
     response.close()
     assert stop.requested.is_set() and woken == [True]
 
